@@ -1,0 +1,60 @@
+# Shegong — the two commands a newcomer needs are `make start` and `make test`.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+VENV := .venv/bin
+HOST ?= 127.0.0.1:8000
+
+.PHONY: start install setup run test test-fast lint format check-deploy messages browser vendor clean
+
+## start: install everything, set up SQLite with Chongqing's divisions and demo users, serve
+start: install
+	SHEGONG_DEMO=1 $(VENV)/shegong setup --demo
+	@echo "Shegong is starting at http://$(HOST)/ (Ctrl+C to stop)"
+	SHEGONG_DEMO=1 $(VENV)/shegong runserver $(HOST) --noreload
+
+## install: Python 3.13 virtualenv with the locked dependencies (front-end files are vendored)
+install:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	$(UV) sync --frozen
+
+## test: the whole suite (unit, API, scope matrix, browser) on $DATABASE_URL or SQLite
+test: install browser
+	$(VENV)/pytest $(PYTEST_ARGS)
+
+## test-fast: everything but the browser tests
+test-fast: install
+	$(VENV)/pytest -m "not e2e" $(PYTEST_ARGS)
+
+## browser: Debian's Chromium and CJK fonts for the browser tests (installed if missing)
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+lint: install
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+
+format: install
+	$(VENV)/ruff format .
+	$(VENV)/ruff check --fix .
+
+## check-deploy: Django's deployment checks with production settings
+check-deploy: install
+	SHEGONG_PRODUCTION=1 SHEGONG_SECRET_KEY=$$($(VENV)/python -c "import secrets; print(secrets.token_urlsafe(64))") \
+	  SHEGONG_ALLOWED_HOSTS=shegong.example.gov.cn SHEGONG_DATA_DIR=$$(mktemp -d) \
+	  $(VENV)/shegong check --deploy --fail-level WARNING
+
+## messages: refresh and compile the Chinese translation (needs GNU gettext)
+messages:
+	cd src/shegong && ../../$(VENV)/shegong makemessages -l zh_Hans --no-obsolete --add-location file
+	cd src/shegong && ../../$(VENV)/shegong compilemessages -l zh_Hans
+
+vendor:
+	./scripts/vendor.sh
+
+clean:
+	rm -rf .venv var .pytest_cache

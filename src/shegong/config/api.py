@@ -1,0 +1,21 @@
+"""The API at /api/v1/: one NinjaAPI with each app's router."""
+
+from django.contrib.auth.decorators import login_required
+from ninja import NinjaAPI
+
+from shegong.accounts.api import router as accounts_router
+from shegong.core.api import TokenAuth, install_error_handlers, session_auth
+from shegong.geo.api import router as geo_router
+
+api = NinjaAPI(
+    title="Shegong API",
+    version="1",
+    description="Scoped access to the three-tier social work service system.",
+    urls_namespace="api",
+    auth=[TokenAuth(), session_auth],
+    docs_url="/docs",
+    docs_decorator=login_required,  # the schema and docs are for signed-in users only
+)
+install_error_handlers(api)
+api.add_router("", accounts_router)
+api.add_router("", geo_router)

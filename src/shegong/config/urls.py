@@ -1,0 +1,18 @@
+"""URL configuration: pages per app, the API at /api/v1/, language switching."""
+
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from shegong.config.api import api
+
+urlpatterns = [
+    path("", include("shegong.core.urls")),
+    path("accounts/", include("shegong.accounts.urls")),
+    path("divisions/", include("shegong.geo.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+]
+
+handler403 = "shegong.core.views.error_403"
+handler404 = "shegong.core.views.error_404"
+handler500 = "shegong.core.views.error_500"

@@ -1,0 +1,36 @@
+"""`shegong setup [--demo]`: migrate, load the shipped divisions, and create demo users."""
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from shegong.geo.io import import_divisions
+from shegong.geo.management.commands.import_divisions import shipped_chongqing_files
+
+
+class Command(BaseCommand):
+    help = "Prepare the database: migrations, Chongqing's divisions, and (demo mode) demo users."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--demo", action="store_true", help="create one demo user per role")
+
+    def handle(self, *args, demo: bool, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("database migrated")
+        result = import_divisions(paths=shipped_chongqing_files())
+        self.stdout.write(
+            f"Chongqing divisions: {result.created} created, {result.unchanged} unchanged"
+        )
+        if not demo:
+            return
+        if not settings.DEMO_MODE:
+            raise CommandError("--demo needs SHEGONG_DEMO=1 (never in production)")
+        from shegong.accounts.demo import DEMO_PASSWORD, demo_users_create
+
+        rows = demo_users_create()
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
+        for demo_user, division in rows:
+            self.stdout.write(
+                f"  {demo_user.username:<10} {demo_user.role:<15} {division.name} ({division.code})"
+            )

@@ -1,0 +1,144 @@
+"""Administrative divisions: the statistical division hierarchy and its code changes."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from shegong.core.scoping import RestrictedQuerySet
+
+
+class Level(models.TextChoices):
+    """Levels of the statistical division code, by the length of the significant code."""
+
+    PROVINCE = "province", _("Province")
+    PREFECTURE = "prefecture", _("Prefecture")
+    COUNTY = "county", _("County")
+    TOWN = "town", _("Town")
+    COMMUNITY = "community", _("Community")
+
+
+CODE_LENGTHS: dict[str, int] = {
+    Level.PROVINCE: 2,
+    Level.PREFECTURE: 4,
+    Level.COUNTY: 6,
+    Level.TOWN: 9,
+    Level.COMMUNITY: 12,
+}
+LEVEL_BY_LENGTH: dict[int, str] = {length: level for level, length in CODE_LENGTHS.items()}
+LEVEL_ORDER: list[str] = list(CODE_LENGTHS)
+PARENT_LENGTH: dict[int, int] = {4: 2, 6: 4, 9: 6, 12: 9}
+
+
+class Kind(models.TextChoices):
+    """What kind of town or community a division is."""
+
+    SUBDISTRICT = "subdistrict", _("Subdistrict")
+    TOWN = "town", _("Town")
+    TOWNSHIP = "township", _("Township")
+    OTHER_TOWN = "other_town", _("Other town-level unit")
+    URBAN = "urban", _("Urban community")
+    RURAL = "rural", _("Rural community")
+
+
+TOWN_KINDS = (Kind.SUBDISTRICT, Kind.TOWN, Kind.TOWNSHIP, Kind.OTHER_TOWN)
+COMMUNITY_KINDS = (Kind.URBAN, Kind.RURAL)
+
+
+class DivisionQuerySet(RestrictedQuerySet):
+    """Divisions, scoped by code prefix."""
+
+    def subtree(self, code: str) -> "DivisionQuerySet":
+        """The division with ``code`` and all its descendants."""
+        return self.filter(code__startswith=code)
+
+
+class Division(models.Model):
+    """One administrative division (province, prefecture, county, town or community).
+
+    ``code`` is the significant part of the 12-digit statistical code: 2 digits for a
+    province, 4 for a prefecture, 6 for a county, 9 for a town and 12 for a community, so a
+    division's subtree is every code that starts with its own. A code change keeps the row
+    (and everything attached to it) and records a ``DivisionChange``.
+    """
+
+    code = models.CharField(_("code"), max_length=12, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, blank=True)
+    urban_rural_class = models.CharField(_("urban-rural class code"), max_length=3, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    is_grouping = models.BooleanField(
+        _("statistical grouping"),
+        default=False,
+        help_text=_("A prefecture-level grouping such as 市辖区 or 县 under a municipality."),
+    )
+
+    objects = DivisionQuerySet.as_manager()
+    scope_path = "code"
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("division")
+        verbose_name_plural = _("divisions")
+        indexes = [
+            models.Index(fields=["level", "kind"], name="geo_division_level_kind"),
+            models.Index(fields=["name"], name="geo_division_name"),
+            # Subtree queries are "code LIKE 'prefix%'": PostgreSQL needs a pattern index.
+            models.Index(
+                fields=["code"], name="geo_division_code_like", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def full_code(self) -> str:
+        """The 12-digit statistical code."""
+        return self.code.ljust(12, "0")
+
+    @property
+    def parent_code(self) -> str | None:
+        """The parent's code, read off this division's own code."""
+        length = PARENT_LENGTH.get(len(self.code))
+        return self.code[:length] if length else None
+
+    def ancestor_codes(self) -> list[str]:
+        """Codes of the ancestors, from the province down (by code prefix)."""
+        return [self.code[:length] for length in CODE_LENGTHS.values() if length < len(self.code)]
+
+
+class DivisionChange(models.Model):
+    """A rename or code change of a division, kept so its history survives."""
+
+    class ChangeKind(models.TextChoices):
+        RENAME = "rename", _("Rename")
+        RECODE = "recode", _("Code change")
+
+    division = models.ForeignKey(
+        Division, verbose_name=_("division"), on_delete=models.CASCADE, related_name="changes"
+    )
+    change_kind = models.CharField(_("change"), max_length=8, choices=ChangeKind.choices)
+    old_code = models.CharField(_("old code"), max_length=12, db_index=True)
+    new_code = models.CharField(_("new code"), max_length=12)
+    old_name = models.CharField(_("old name"), max_length=100)
+    new_name = models.CharField(_("new name"), max_length=100)
+    effective_on = models.DateField(_("effective on"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_path = "division__code"
+
+    class Meta:
+        ordering = ["-effective_on", "-id"]
+        verbose_name = _("division change")
+        verbose_name_plural = _("division changes")
+
+    def __str__(self) -> str:
+        return f"{self.old_name} {self.old_code} → {self.new_name} {self.new_code}"

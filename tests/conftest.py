@@ -1,0 +1,78 @@
+"""Shared fixtures: the real Chongqing divisions (plus a small neighbour province) loaded once
+per test database, and one user per role scoped like the demo users."""
+
+import functools
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.hashers import make_password
+
+from shegong.accounts.models import User
+from shegong.core.roles import Role
+from shegong.geo.io import import_divisions
+from shegong.geo.management.commands.import_divisions import shipped_chongqing_files
+from shegong.geo.models import Division
+
+DATA = Path(__file__).parent / "data"
+NEIGHBOUR_FILES = [
+    DATA / "neighbour" / f"{name}.csv"
+    for name in ("provinces", "cities", "areas", "streets", "villages")
+]
+PASSWORD = "Correct-horse-battery-7"
+
+# Where each role's test user works, and a division of the same level outside that scope.
+ROLE_DIVISIONS = {
+    Role.CITY_ADMIN: ("50", "51"),
+    Role.COUNTY_STAFF: ("500105", "500107"),
+    Role.STATION_STAFF: ("500105001", "500105002"),
+    Role.ROOM_WORKER: ("500105001001", "500105001002"),
+    Role.ANALYST: ("50", "51"),
+    Role.SECURITY_ADMIN: ("50", "51"),
+    Role.AUDIT_ADMIN: ("50", "51"),
+}
+
+
+def load_divisions() -> None:
+    """Load Chongqing and the neighbour (idempotent: a second call changes nothing)."""
+    import_divisions(paths=shipped_chongqing_files())
+    import_divisions(paths=NEIGHBOUR_FILES)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        load_divisions()
+
+
+@functools.cache
+def password_hash() -> str:
+    """One Argon2 hash of PASSWORD, shared by test users (hashing is slow on purpose)."""
+    return make_password(PASSWORD)
+
+
+def make_user(role: str, code: str, username: str | None = None) -> User:
+    user = User(
+        username=username or f"{role}_{code}",
+        role=role,
+        division=Division.objects.get(code=code),
+        full_name=f"测试 {role}",
+    )
+    user.password = password_hash()
+    user.save()
+    return user
+
+
+@pytest.fixture
+def users(db) -> dict[str, User]:
+    """One user per role, inside their ROLE_DIVISIONS scope."""
+    return {role: make_user(role, inside) for role, (inside, _) in ROLE_DIVISIONS.items()}
+
+
+@pytest.fixture
+def county_user(users) -> User:
+    return users[Role.COUNTY_STAFF]
+
+
+@pytest.fixture
+def room_user(users) -> User:
+    return users[Role.ROOM_WORKER]
