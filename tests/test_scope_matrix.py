@@ -161,7 +161,7 @@ def ctx_for(db):
     def build(role: str) -> Ctx:
         inside, outside = ROLE_DIVISIONS[role]
         user = make_user(role, inside)
-        outsider = make_user(Role.ROOM_WORKER, "510104020001", username="outsider-51")
+        outsider = make_user(Role.ROOM_WORKER, "510104017001", username="outsider-51")
         audit_record(actor=outsider, action="test.outside", object_repr="outsider's action")
         own, _ = api_token_create(user=user, name="own-token")
         foreign, _ = api_token_create(user=outsider, name="foreign-token")

@@ -101,12 +101,12 @@ def test_community_kind_from_class_code_overrides_name(tmp_path):
         tmp_path,
         "villages.csv",
         "code,name,streetCode,provinceCode,cityCode,areaCode,urbanRuralCode\n"
-        '510104020002,"红星村民委员会",510104020,51,5101,510104,112\n'
-        '510104020003,"东风社区工作站",510104020,51,5101,510104,220\n',
+        '510104017902,"红星村民委员会",510104017,51,5101,510104,112\n'
+        '510104017903,"东风社区工作站",510104017,51,5101,510104,220\n',
     )
     import_divisions(paths=[path])
-    assert Division.objects.get(code="510104020002").kind == Kind.URBAN
-    rural = Division.objects.get(code="510104020003")
+    assert Division.objects.get(code="510104017902").kind == Kind.URBAN
+    rural = Division.objects.get(code="510104017903")
     assert (rural.kind, rural.urban_rural_class) == (Kind.RURAL, "220")
 
 
@@ -121,7 +121,7 @@ BAD_INPUTS = {
         "streets.csv",
         'code,name,provinceCode\n510104021,"书院街街道",51\n',
         1,
-        "missing column areaCode for town rows",
+        "missing column areaCode for this level",
     ),
     "malformed_code": (
         "areas.csv",
@@ -160,6 +160,19 @@ BAD_INPUTS = {
         "code 510106 has no name",
     ),
     "empty_file": ("areas.csv", "", 1, "the file is empty"),
+    "wrong_number_of_fields": (
+        "areas.csv",
+        'code,name,cityCode,provinceCode\n510106,"金牛区",5101,51\n510107,"武侯区",5101\n',
+        3,
+        "wrong number of fields",
+    ),
+    "malformed_class_code": (
+        "villages.csv",
+        "code,name,streetCode,provinceCode,cityCode,areaCode,urbanRuralCode\n"
+        '510104017902,"红星村民委员会",510104017,51,5101,510104,31X\n',
+        2,
+        "malformed urban-rural class code “31X”",
+    ),
 }
 
 

@@ -41,15 +41,15 @@ def test_old_code_redirects_to_the_current_one(client, users):
 
     division_change_code(
         actor=None,
-        division=Division.objects.get(code="510104020001"),
-        new_code="510104020009",
+        division=Division.objects.get(code="510104017001"),
+        new_code="510104017999",
         effective_on=date(2024, 1, 1),
     )
     from tests.conftest import make_user
 
     client.force_login(make_user("city_admin", "51", username="sichuan"))
-    response = client.get("/divisions/510104020001/")
-    assert response.status_code == 302 and response["Location"] == "/divisions/510104020009/"
+    response = client.get("/divisions/510104017001/")
+    assert response.status_code == 302 and response["Location"] == "/divisions/510104017999/"
 
 
 def test_english_is_available(client, county_user):

@@ -55,9 +55,11 @@ class Division(models.Model):
     """One administrative division (province, prefecture, county, town or community).
 
     ``code`` is the significant part of the 12-digit statistical code: 2 digits for a
-    province, 4 for a prefecture, 6 for a county, 9 for a town and 12 for a community, so a
-    division's subtree is every code that starts with its own. A code change keeps the row
-    (and everything attached to it) and records a ``DivisionChange``.
+    province, 4 for a prefecture, 6 for a county, 9 for a town and 12 for a community. The
+    code *is* the hierarchy: the parent's code is a prefix, and a subtree is every code that
+    starts with its own, so no parent key is stored (the import checks every parent exists).
+    A code change keeps the row (and everything attached to it) and records a
+    ``DivisionChange``.
     """
 
     code = models.CharField(_("code"), max_length=12, unique=True)
@@ -65,14 +67,6 @@ class Division(models.Model):
     level = models.CharField(_("level"), max_length=16, choices=Level.choices)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, blank=True)
     urban_rural_class = models.CharField(_("urban-rural class code"), max_length=3, blank=True)
-    parent = models.ForeignKey(
-        "self",
-        verbose_name=_("parent"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="children",
-    )
     is_grouping = models.BooleanField(
         _("statistical grouping"),
         default=False,
@@ -86,14 +80,9 @@ class Division(models.Model):
         ordering = ["code"]
         verbose_name = _("division")
         verbose_name_plural = _("divisions")
-        indexes = [
-            models.Index(fields=["level", "kind"], name="geo_division_level_kind"),
-            models.Index(fields=["name"], name="geo_division_name"),
-            # Subtree queries are "code LIKE 'prefix%'": PostgreSQL needs a pattern index.
-            models.Index(
-                fields=["code"], name="geo_division_code_like", opclasses=["varchar_pattern_ops"]
-            ),
-        ]
+        # Subtree queries are "code LIKE 'prefix%'". On PostgreSQL the code column uses the
+        # "C" collation (migration 0002) so the unique index serves them, and comparisons
+        # are byte-wise: codes are digits, so nothing is lost.
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
@@ -108,6 +97,12 @@ class Division(models.Model):
         """The parent's code, read off this division's own code."""
         length = PARENT_LENGTH.get(len(self.code))
         return self.code[:length] if length else None
+
+    @property
+    def child_level(self) -> str | None:
+        """The level just below this one."""
+        index = LEVEL_ORDER.index(self.level)
+        return LEVEL_ORDER[index + 1] if index + 1 < len(LEVEL_ORDER) else None
 
     def ancestor_codes(self) -> list[str]:
         """Codes of the ancestors, from the province down (by code prefix)."""

@@ -7,7 +7,7 @@ import os
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Left
 
-from shegong.geo.models import Division, DivisionChange, Kind, Level
+from shegong.geo.models import LEVEL_BY_LENGTH, LEVEL_ORDER, Division, DivisionChange, Kind, Level
 
 
 def division_list(*, user, level=None, kind=None, parent=None, name=None, code=None) -> QuerySet:
@@ -18,7 +18,11 @@ def division_list(*, user, level=None, kind=None, parent=None, name=None, code=N
     if kind:
         qs = qs.filter(kind=kind)
     if parent:
-        qs = qs.filter(parent__code=parent)
+        parent_level = LEVEL_BY_LENGTH.get(len(parent))
+        index = LEVEL_ORDER.index(parent_level) if parent_level else len(LEVEL_ORDER)
+        if index + 1 >= len(LEVEL_ORDER):
+            return qs.none()
+        qs = qs.filter(code__startswith=parent, level=LEVEL_ORDER[index + 1])
     if name:
         qs = qs.filter(name__icontains=name.strip())
     if code:
@@ -40,12 +44,16 @@ def division_search(*, user, query: str, limit: int = 50) -> QuerySet:
 def division_children(*, user, division: Division) -> QuerySet:
     """Children to browse; statistical groupings (市辖区, 县) are looked through."""
     qs = Division.objects.restrict(user, "view")
-    children = qs.filter(parent=division)
-    if children.filter(is_grouping=True).exists():
-        children = qs.filter(
-            Q(parent=division, is_grouping=False)
-            | Q(parent__parent=division, parent__is_grouping=True)
-        )
+    if division.child_level is None:
+        return qs.none()
+    children = qs.filter(code__startswith=division.code, level=division.child_level)
+    groupings = list(children.filter(is_grouping=True).values_list("code", flat=True))
+    if groupings:
+        grandchildren = Q()
+        for code in groupings:
+            grandchildren |= Q(code__startswith=code)
+        below = LEVEL_ORDER[LEVEL_ORDER.index(division.child_level) + 1]
+        children = children.filter(is_grouping=False) | qs.filter(grandchildren, level=below)
     return children.order_by("code")
 
 

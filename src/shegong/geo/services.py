@@ -39,11 +39,9 @@ def division_change_code(
     if Division.objects.filter(code=new_code).exists():
         raise ValidationError({"new_code": _("Another division already has this code.")})
     level_index = LEVEL_ORDER.index(division.level)
-    parent = None
     if level_index > 0:
         parent_code = new_code[: CODE_LENGTHS[LEVEL_ORDER[level_index - 1]]]
-        parent = Division.objects.filter(code=parent_code).first()
-        if parent is None:
+        if not Division.objects.filter(code=parent_code).exists():
             raise ValidationError(
                 {"new_code": _("No division has the parent code %(code)s.") % {"code": parent_code}}
             )
@@ -56,7 +54,7 @@ def division_change_code(
         Division.objects.filter(code__startswith=old_code).update(
             code=Concat(Value(new_code), Substr("code", len(old_code) + 1))
         )
-        Division.objects.filter(pk=division.pk).update(name=new_name, parent=parent)
+        Division.objects.filter(pk=division.pk).update(name=new_name)
         DivisionChange.objects.bulk_create(
             DivisionChange(
                 division_id=pk,
