@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("SHEGONG_SHARED_DATA", ROOT.parent / "shared" / "data"))
 DIVISION_FILES = [
     SHARED_DATA / "divisions" / f"{name}.csv.xz"
     for name in ("provinces", "cities", "areas", "streets", "villages")

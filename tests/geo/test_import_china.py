@@ -1,5 +1,6 @@
 """The whole-China statistical division list (from ../shared/data): real counts, idempotent."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,11 @@ from shegong.core.models import AuditEvent
 from shegong.geo.io import import_divisions
 from shegong.geo.models import Division, Level
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "divisions"
+# ../shared beside the checkout (as in CI), or wherever SHEGONG_SHARED_DATA points.
+SHARED_DATA = Path(
+    os.environ.get("SHEGONG_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data")
+)
+SHARED = SHARED_DATA / "divisions"
 FILES = [SHARED / f"{n}.csv.xz" for n in ("provinces", "cities", "areas", "streets", "villages")]
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
