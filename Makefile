@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1:8000
 start: install
 	SHEGONG_DEMO=1 $(VENV)/shegong setup --demo
 	@echo "Shegong is starting at http://$(HOST)/ (Ctrl+C to stop)"
-	SHEGONG_DEMO=1 $(VENV)/shegong runserver $(HOST) --noreload
+	SHEGONG_DEMO=1 $(VENV)/gunicorn shegong.config.wsgi --bind $(HOST) --workers 2 --access-logfile -
 
 ## install: Python 3.13 virtualenv with the locked dependencies (front-end files are vendored)
 install:

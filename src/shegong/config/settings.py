@@ -14,6 +14,9 @@ Environment variables (all optional):
 - ``SHEGONG_ALLOWED_HOSTS``: comma-separated host names; default local addresses only.
 - ``SHEGONG_CSRF_TRUSTED_ORIGINS``: comma-separated origins behind a proxy.
 - ``SHEGONG_LOG_LEVEL``: default ``INFO``.
+- ``SHEGONG_ENCRYPTION_KEYS``: Fernet keys for personal data, newest first (required in
+  production; generated into the data directory elsewhere).
+- ``SHEGONG_LOOKUP_KEY``: key of the keyed look-up hashes (required in production).
 """
 
 import os
@@ -21,6 +24,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -68,6 +72,35 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _data_key(variable: str, file_name: str, make) -> str:
+    """A key from the environment, or (outside production) generated once in the data dir."""
+    value = os.environ.get(variable, "")
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{variable} must be set in production.")
+    path = DATA_DIR / file_name
+    if path.exists():
+        return path.read_text().strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    value = make()
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+# Personal data at rest (security.md 15): Fernet keys, newest first, comma-separated; the
+# look-up key makes the keyed hashes used to find encrypted values.
+SHEGONG_ENCRYPTION_KEYS = [
+    key.strip()
+    for key in _data_key(
+        "SHEGONG_ENCRYPTION_KEYS", "encryption_keys", lambda: Fernet.generate_key().decode()
+    ).split(",")
+    if key.strip()
+]
+SHEGONG_LOOKUP_KEY = _data_key("SHEGONG_LOOKUP_KEY", "lookup_key", lambda: secrets.token_hex(32))
 ALLOWED_HOSTS = env_list("SHEGONG_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("SHEGONG_CSRF_TRUSTED_ORIGINS", [])
 
@@ -83,6 +116,8 @@ INSTALLED_APPS = [
     "shegong.core",
     "shegong.accounts",
     "shegong.geo",
+    "shegong.network",
+    "shegong.workforce",
 ]
 
 MIDDLEWARE = [

@@ -31,12 +31,71 @@ _EVERYONE = {
     "accounts.change_apitoken",
 }
 
+# Reading the network (facilities, standards, organisations, supervision): no personal data.
+_NETWORK_READ = {
+    "network.view_facility",
+    "network.view_facilitystatusperiod",
+    "network.view_staffingstandard",
+    "network.view_socialorganisation",
+    "network.view_supervisionvisit",
+    "network.view_requiredfix",
+}
+# The social-worker registry holds personal data (national ID, phone).
+_WORKFORCE_READ = {"workforce.view_socialworker", "workforce.view_posting"}
+_WORKFORCE_WRITE = {
+    "workforce.add_socialworker",
+    "workforce.change_socialworker",
+    "workforce.add_posting",
+    "workforce.change_posting",
+}
+# Which tiers each role manages (create, edit, change status): the city its centres, a
+# county its stations, a station its rooms (issue #3).
+MANAGED_TIERS: dict[str, frozenset[str]] = {
+    Role.CITY_ADMIN: frozenset({"centre"}),
+    Role.COUNTY_STAFF: frozenset({"station"}),
+    Role.STATION_STAFF: frozenset({"room"}),
+}
+# Which tier's supervision visits each role records: a centre visits its stations, a
+# station its rooms.
+SUPERVISING_TIER: dict[str, str] = {Role.COUNTY_STAFF: "centre", Role.STATION_STAFF: "station"}
+_FACILITY_WRITE = {"network.add_facility", "network.change_facility"}
+_ORGANISATION_WRITE = {"network.add_socialorganisation", "network.change_socialorganisation"}
+_SUPERVISION_WRITE = {
+    "network.add_supervisionvisit",
+    "network.add_requiredfix",
+    "network.change_requiredfix",
+}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.CITY_ADMIN: frozenset(_EVERYONE | {"geo.change_division"}),
-    Role.COUNTY_STAFF: frozenset(_EVERYONE),
-    Role.STATION_STAFF: frozenset(_EVERYONE),
-    Role.ROOM_WORKER: frozenset(_EVERYONE),
-    Role.ANALYST: frozenset(_EVERYONE),
+    Role.CITY_ADMIN: frozenset(
+        _EVERYONE
+        | _NETWORK_READ
+        | _WORKFORCE_READ
+        | _WORKFORCE_WRITE
+        | _FACILITY_WRITE
+        | _ORGANISATION_WRITE
+        | {"geo.change_division", "network.add_staffingstandard"}
+    ),
+    Role.COUNTY_STAFF: frozenset(
+        _EVERYONE
+        | _NETWORK_READ
+        | _WORKFORCE_READ
+        | _WORKFORCE_WRITE
+        | _FACILITY_WRITE
+        | _ORGANISATION_WRITE
+        | _SUPERVISION_WRITE
+    ),
+    Role.STATION_STAFF: frozenset(
+        _EVERYONE
+        | _NETWORK_READ
+        | _WORKFORCE_READ
+        | _WORKFORCE_WRITE
+        | _FACILITY_WRITE
+        | _ORGANISATION_WRITE
+        | _SUPERVISION_WRITE
+    ),
+    Role.ROOM_WORKER: frozenset(_EVERYONE | _NETWORK_READ | _WORKFORCE_READ),
+    Role.ANALYST: frozenset(_EVERYONE | _NETWORK_READ),
     Role.SECURITY_ADMIN: frozenset(
         _EVERYONE | {"accounts.view_user", "accounts.add_user", "accounts.change_user"}
     ),

@@ -21,6 +21,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Chongqing divisions: {result.created} created, {result.unchanged} unchanged"
         )
+        from shegong.network.services import seed_article_standard
+
+        if seed_article_standard():
+            self.stdout.write("staffing standard: the local standard (F4–F8) installed")
         if not demo:
             return
         if not settings.DEMO_MODE:

@@ -1,0 +1,146 @@
+"""Reads for the workforce: the registry in scope, and staffing compliance as of a date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Q, QuerySet
+
+from shegong.geo.models import CODE_LENGTHS, Division, Kind, Level
+from shegong.network.models import Facility, StaffingStandard, Tier
+from shegong.network.selectors import operating_on
+from shegong.workforce.models import Employment, Posting, SocialWorker
+
+
+def social_worker_list(*, user, query: str = "", qualification: str = "") -> QuerySet:
+    """Social workers in scope, by name (exact ID search goes through the look-up hash)."""
+    qs = SocialWorker.objects.restrict(user, "view").select_related("division")
+    if query:
+        qs = qs.filter(name__icontains=query.strip())
+    if qualification:
+        qs = qs.filter(qualification_level=qualification)
+    return qs.order_by("name", "id")
+
+
+def full_time_postings_on(day: date) -> QuerySet:
+    """Full-time postings active on ``day``."""
+    return Posting.objects.filter(employment=Employment.FULL_TIME, started_on__lte=day).filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gt=day)
+    )
+
+
+def standards_on(day: date) -> dict[tuple[str, str], StaffingStandard]:
+    """The standard in force on ``day`` for each (tier, division kind)."""
+    in_force: dict[tuple[str, str], StaffingStandard] = {}
+    for standard in StaffingStandard.objects.filter(effective_from__lte=day).order_by(
+        "effective_from"
+    ):
+        in_force[(standard.tier, standard.division_kind)] = standard
+    return in_force
+
+
+def standard_kind(tier: str, division_kind: str) -> str:
+    """The division kind a facility's standard is looked up by."""
+    if tier == Tier.CENTRE:
+        return ""
+    if tier == Tier.ROOM and division_kind not in (Kind.URBAN, Kind.RURAL):
+        return Kind.RURAL  # an unclassified community is held to the rural standard
+    return division_kind
+
+
+@dataclass
+class FacilityCompliance:
+    """One operating facility's full-time staff against its standard."""
+
+    facility_id: int
+    name: str
+    tier: str
+    division_code: str
+    division_kind: str
+    required: int | None
+    posted: int
+
+    @property
+    def meets(self) -> bool:
+        return self.required is not None and self.posted >= self.required
+
+    @property
+    def gap(self) -> int:
+        return max(0, (self.required or 0) - self.posted)
+
+
+@dataclass
+class Compliance:
+    """Compliance of a division's subtree on a date."""
+
+    as_of: date
+    facilities: int = 0
+    meeting: int = 0
+    gap: int = 0
+    by_tier: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_county: dict[str, dict[str, int]] = field(default_factory=dict)
+    rows: list[FacilityCompliance] = field(default_factory=list)
+
+    @property
+    def share(self) -> float:
+        return self.meeting / self.facilities if self.facilities else 0.0
+
+    def as_dict(self, with_rows: bool = False) -> dict:
+        data = {
+            "as_of": self.as_of,
+            "facilities": self.facilities,
+            "meeting": self.meeting,
+            "share": round(self.share, 4),
+            "gap": self.gap,
+            "by_tier": self.by_tier,
+            "by_county": self.by_county,
+        }
+        if with_rows:
+            data["rows"] = [{**r.__dict__, "meets": r.meets, "gap": r.gap} for r in self.rows]
+        return data
+
+
+def compliance(*, division: Division, as_of: date, keep_rows: bool = False) -> Compliance:
+    """Operating facilities in the subtree: full-time workers posted vs the standard in force."""
+    facilities = operating_on(
+        as_of, Facility.objects.filter(division__code__startswith=division.code)
+    )
+    posted = dict(
+        full_time_postings_on(as_of)
+        .filter(facility__division__code__startswith=division.code)
+        .values("facility_id")
+        .annotate(n=Count("worker_id", distinct=True))
+        .values_list("facility_id", "n")
+    )
+    standards = standards_on(as_of)
+    result = Compliance(as_of=as_of)
+    county_len = CODE_LENGTHS[Level.COUNTY]
+    for pk, name, tier, code, kind in facilities.values_list(
+        "pk", "name", "tier", "division__code", "division__kind"
+    ).iterator(chunk_size=10000):
+        standard = standards.get((tier, standard_kind(tier, kind)))
+        row = FacilityCompliance(
+            pk,
+            name,
+            tier,
+            code,
+            kind,
+            standard.min_full_time if standard else None,
+            posted.get(pk, 0),
+        )
+        result.facilities += 1
+        result.meeting += row.meets
+        result.gap += row.gap
+        for bucket in (
+            result.by_tier.setdefault(tier, {"facilities": 0, "meeting": 0, "gap": 0}),
+            result.by_county.setdefault(
+                code[:county_len], {"facilities": 0, "meeting": 0, "gap": 0}
+            ),
+        ):
+            bucket["facilities"] += 1
+            bucket["meeting"] += row.meets
+            bucket["gap"] += row.gap
+        if keep_rows:
+            result.rows.append(row)
+    return result

@@ -1,0 +1,179 @@
+"""Writes for social workers and postings."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shegong.core.audit import audit_record
+from shegong.core.crypto import lookup_hash
+from shegong.core.validators import parse_national_id
+from shegong.geo.models import Division
+from shegong.network.models import Facility, FacilityStatus, FacilityStatusPeriod
+from shegong.workforce.models import Employment, Posting, QualificationLevel, SocialWorker
+
+
+def _check(actor, perm: str, division: Division) -> None:
+    if actor is None:
+        return
+    if not actor.has_perm(perm):
+        raise PermissionDenied
+    if not division.code.startswith(actor.scope_prefix):
+        raise Http404
+
+
+@transaction.atomic
+def social_worker_create(
+    *,
+    actor,
+    name: str,
+    national_id: str,
+    division: Division,
+    qualification_level: str = QualificationLevel.NONE,
+    phone: str = "",
+) -> SocialWorker:
+    """Register a social worker; the same national ID cannot be registered twice."""
+    _check(actor, "workforce.add_socialworker", division)
+    try:
+        parsed = parse_national_id(national_id)
+    except ValidationError as exc:
+        raise ValidationError({"national_id": exc.messages}) from exc
+    if qualification_level not in QualificationLevel.values:
+        raise ValidationError({"qualification_level": _("Unknown qualification level.")})
+    if not name.strip():
+        raise ValidationError({"name": _("Give the person's name.")})
+    id_hash = lookup_hash(parsed.number)
+    if SocialWorker.objects.filter(national_id_hash=id_hash).exists():
+        raise ValidationError(
+            {"national_id": _("A social worker with this ID is already registered.")}
+        )
+    worker = SocialWorker(
+        name=name.strip()[:100],
+        national_id=parsed.number,
+        national_id_hash=id_hash,
+        qualification_level=qualification_level,
+        phone=phone.strip()[:30],
+        division=division,
+    )
+    try:
+        with transaction.atomic():
+            worker.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"national_id": _("A social worker with this ID is already registered.")}
+        ) from exc
+    audit_record(
+        actor=actor,
+        action="social_worker.create",
+        target=worker,
+        after={"name": worker.name, "qualification_level": qualification_level},
+    )
+    return worker
+
+
+def social_worker_find_by_national_id(*, user, national_id: str) -> SocialWorker | None:
+    """Exact search by ID, through the keyed hash only."""
+    try:
+        number = parse_national_id(national_id).number
+    except ValidationError:
+        return None
+    return (
+        SocialWorker.objects.restrict(user, "view")
+        .filter(national_id_hash=lookup_hash(number))
+        .first()
+    )
+
+
+def _status_on(facility: Facility, day: date) -> str | None:
+    period = (
+        FacilityStatusPeriod.objects.filter(facility=facility, valid_from__lte=day)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+        .first()
+    )
+    return period.status if period else None
+
+
+@transaction.atomic
+def posting_create(
+    *,
+    actor,
+    worker: SocialWorker,
+    facility: Facility,
+    employment: str,
+    started_on: date,
+    ended_on: date | None = None,
+    post_type: str = "",
+) -> Posting:
+    """Post a social worker to a facility; at most one full-time posting at a time."""
+    _check(actor, "workforce.add_posting", facility.division)
+    if employment not in Employment.values:
+        raise ValidationError({"employment": _("Full-time or part-time?")})
+    if ended_on is not None and ended_on <= started_on:
+        raise ValidationError({"ended_on": _("The end must be after the start.")})
+    if started_on > timezone.localdate():
+        raise ValidationError({"started_on": _("The start cannot be in the future.")})
+    if facility.status == FacilityStatus.CLOSED or _status_on(facility, started_on) in (
+        None,
+        FacilityStatus.CLOSED,
+    ):
+        raise ValidationError(
+            {"facility": _("The facility is closed (or did not exist) on that date.")}
+        )
+    # Lock the person so two concurrent postings cannot both pass the overlap check.
+    SocialWorker.objects.select_for_update().get(pk=worker.pk)
+    if employment == Employment.FULL_TIME:
+        overlapping = Posting.objects.filter(worker=worker, employment=Employment.FULL_TIME).filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gt=started_on)
+        )
+        if ended_on is not None:
+            overlapping = overlapping.filter(started_on__lt=ended_on)
+        if overlapping.exists():
+            raise ValidationError(
+                {"employment": _("This person already holds a full-time posting in that period.")}
+            )
+    posting = Posting.objects.create(
+        worker=worker,
+        facility=facility,
+        employment=employment,
+        post_type=post_type.strip()[:100],
+        started_on=started_on,
+        ended_on=ended_on,
+    )
+    audit_record(
+        actor=actor,
+        action="posting.create",
+        target=posting,
+        after={
+            "worker": worker.pk,
+            "facility": facility.pk,
+            "employment": employment,
+            "started_on": str(started_on),
+            "ended_on": str(ended_on) if ended_on else None,
+        },
+    )
+    return posting
+
+
+@transaction.atomic
+def posting_end(*, actor, posting: Posting, ended_on: date) -> Posting:
+    """End a posting (the history is kept, never overwritten)."""
+    posting = (
+        Posting.objects.select_for_update().select_related("facility__division").get(pk=posting.pk)
+    )
+    _check(actor, "workforce.change_posting", posting.facility.division)
+    if posting.ended_on is not None:
+        raise ValidationError({"ended_on": _("This posting has already ended.")})
+    if ended_on <= posting.started_on:
+        raise ValidationError({"ended_on": _("The end must be after the start.")})
+    posting.ended_on = ended_on
+    posting.save(update_fields=["ended_on"])
+    audit_record(
+        actor=actor, action="posting.end", target=posting, after={"ended_on": str(ended_on)}
+    )
+    return posting
