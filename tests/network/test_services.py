@@ -11,12 +11,12 @@ from shegong.core.models import AuditEvent
 from shegong.core.roles import Role
 from shegong.network.models import Facility, FacilityStatus, FacilityStatusPeriod, Tier
 from shegong.network.services import (
+    ConflictError,
     facility_change_status,
     facility_create,
     facility_update,
     organisation_create,
     supervision_visit_create,
-    ConflictError,
 )
 from shegong.workforce.models import Posting, SocialWorker
 from shegong.workforce.services import posting_create, social_worker_create

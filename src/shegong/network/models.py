@@ -247,7 +247,8 @@ class StaffingStandard(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.tier}/{self.division_kind or '*'} ≥ {self.min_full_time} ({self.effective_from})"
+        kind = self.division_kind or "*"
+        return f"{self.tier}/{kind} ≥ {self.min_full_time} ({self.effective_from})"
 
     @classmethod
     def scope_q(cls, user) -> Q:
