@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -18,7 +19,10 @@ from shegong.accounts.models import User
 from shegong.accounts.services import api_token_create
 from shegong.core.audit import audit_record
 from shegong.core.roles import Role
+from shegong.core.validators import national_id_check_digit
 from shegong.geo.models import Division
+from shegong.network.services import facility_create, supervision_visit_create
+from shegong.workforce.services import posting_create, social_worker_create
 from tests.conftest import ROLE_DIVISIONS, make_user
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +38,7 @@ class Ctx:
     own_token_id: int
     foreign_token_id: int
     outsider: User
+    net: dict = field(default_factory=dict)
 
     @property
     def outside_name(self) -> str:
@@ -51,11 +56,12 @@ class Endpoint:
     method: str = "get"
     api: bool = False
     perm: str | None = None  # role permission needed; None: every signed-in user
+    roles: set[str] | None = None  # when set, only these roles succeed (tier rules)
     public: bool = False  # reachable without signing in
     inside: Callable[[Ctx], dict] = field(default=lambda c: {})
     outside: Callable[[Ctx], dict] | None = None  # kwargs of an object outside scope
     query: Callable[[Ctx, bool], dict] | None = None  # query string (inside/outside)
-    body: dict | None = None
+    body: dict | Callable[[Ctx, bool], dict] | None = None
     ok: int = 200
     # Given the response of the *outside* variant of a list, check nothing leaked.
     no_leak: Callable[[Ctx, object], bool] | None = None
@@ -125,6 +131,195 @@ ENDPOINTS: dict[str, Endpoint] = {
         outside=lambda c: {"code": c.outside_code},
     ),
     "set_language": Endpoint(method="post", public=True, ok=302, body={"language": "en"}),
+    # --- network (issue #3) -------------------------------------------------------------
+    "api:list_facilities": Endpoint(
+        api=True,
+        perm="network.view_facility",
+        query=lambda c, inside: {"division": c.inside_code if inside else c.outside_code},
+        no_leak=lambda c, r: r.json()["count"] == 0,
+    ),
+    "api:get_facility": Endpoint(
+        api=True,
+        perm="network.view_facility",
+        inside=lambda c: {"facility_id": c.net["room_in"]},
+        outside=lambda c: {"facility_id": c.net["room_out"]},
+    ),
+    "api:update_facility": Endpoint(
+        api=True,
+        method="patch",
+        roles={Role.STATION_STAFF},
+        body={"version": 1, "address": "矩阵路 1 号"},
+        inside=lambda c: {"facility_id": c.net["room_in"]},
+        outside=lambda c: {"facility_id": c.net["room_out"]},
+    ),
+    "api:create_facility": Endpoint(
+        api=True,
+        method="post",
+        roles={Role.STATION_STAFF},
+        perm="network.add_facility",
+        ok=201,
+        body=lambda c, inside: {
+            "tier": "room",
+            "division_code": "500105001002" if inside else "510104017001",
+            "name": "矩阵社工室",
+            "status_from": "2024-01-01",
+        },
+        outside=lambda c: {},
+    ),
+    "api:change_facility_status": Endpoint(
+        api=True,
+        method="post",
+        roles={Role.STATION_STAFF},
+        body={"status": "suspended", "effective_on": "2024-06-01"},
+        inside=lambda c: {"facility_id": c.net["room_in"]},
+        outside=lambda c: {"facility_id": c.net["room_out"]},
+    ),
+    "api:get_coverage": Endpoint(
+        api=True,
+        perm="network.view_facility",
+        query=lambda c, inside: {"division": c.inside_code if inside else c.outside_code},
+        outside=lambda c: {},
+    ),
+    "api:get_coverage_children": Endpoint(
+        api=True,
+        perm="network.view_facility",
+        query=lambda c, inside: {"division": c.inside_code if inside else c.outside_code},
+        outside=lambda c: {},
+    ),
+    "api:get_coverage_trend": Endpoint(
+        api=True,
+        perm="network.view_facility",
+        query=lambda c, inside: {
+            "division": c.inside_code if inside else c.outside_code,
+            "start": "2024-01-01",
+            "end": "2024-03-01",
+        },
+        outside=lambda c: {},
+    ),
+    "api:get_compliance": Endpoint(
+        api=True,
+        perm="network.view_facility",
+        query=lambda c, inside: {"division": c.inside_code if inside else c.outside_code},
+        outside=lambda c: {},
+    ),
+    "api:list_standards": Endpoint(api=True, perm="network.view_staffingstandard"),
+    "api:create_standard": Endpoint(
+        api=True,
+        method="post",
+        perm="network.add_staffingstandard",
+        ok=201,
+        body={
+            "tier": "room",
+            "division_kind": "urban",
+            "min_full_time": 3,
+            "effective_from": "2030-01-01",
+            "document": "矩阵文件",
+        },
+    ),
+    "api:list_organisations": Endpoint(
+        api=True,
+        perm="network.view_socialorganisation",
+        no_leak=lambda c, r: all(
+            o["division_code"].startswith(c.user.scope_prefix) for o in r.json()["results"]
+        ),
+    ),
+    "api:create_organisation": Endpoint(
+        api=True,
+        method="post",
+        perm="network.add_socialorganisation",
+        ok=201,
+        body=lambda c, inside: {
+            "name": "矩阵社工机构",
+            "uscc": "91350100M000100Y43",
+            "division_code": c.inside_code if inside else c.outside_code,
+        },
+        outside=lambda c: {},
+    ),
+    "api:list_visits": Endpoint(
+        api=True,
+        perm="network.view_supervisionvisit",
+        no_leak=lambda c, r: all(v["id"] != c.net["visit_out"] for v in r.json()["results"]),
+    ),
+    "api:create_visit": Endpoint(
+        api=True,
+        method="post",
+        roles={Role.STATION_STAFF},
+        perm="network.add_supervisionvisit",
+        ok=201,
+        body=lambda c, inside: {
+            "supervisor_id": c.net["station_in" if inside else "station_out"],
+            "supervised_id": c.net["room_in" if inside else "room_out"],
+            "visited_on": "2024-03-01",
+            "visitors": "督导员",
+            "findings": "良好",
+        },
+        outside=lambda c: {},
+    ),
+    "api:resolve_fix": Endpoint(
+        api=True,
+        method="post",
+        roles={Role.STATION_STAFF},
+        body={"resolved_on": "2024-02-01", "follow_up": "已整改"},
+        inside=lambda c: {"fix_id": c.net["fix_in"]},
+        outside=lambda c: {"fix_id": c.net["fix_out"]},
+    ),
+    # --- social workers and postings ------------------------------------------------------
+    "api:list_social_workers": Endpoint(
+        api=True,
+        perm="workforce.view_socialworker",
+        no_leak=lambda c, r: all(w["id"] != c.net["worker_out"] for w in r.json()["results"]),
+    ),
+    "api:search_social_worker": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.view_socialworker",
+        body=lambda c, inside: {"national_id": c.net["id_in" if inside else "id_out"]},
+        no_leak=lambda c, r: r.json() == [],
+    ),
+    "api:get_social_worker": Endpoint(
+        api=True,
+        perm="workforce.view_socialworker",
+        inside=lambda c: {"worker_id": c.net["worker_in"]},
+        outside=lambda c: {"worker_id": c.net["worker_out"]},
+    ),
+    "api:create_social_worker": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.add_socialworker",
+        ok=201,
+        body=lambda c, inside: {
+            "name": "矩阵社工",
+            "national_id": matrix_id(77),
+            "division_code": c.inside_code if inside else c.outside_code,
+        },
+        outside=lambda c: {},
+    ),
+    "api:list_postings": Endpoint(
+        api=True,
+        perm="workforce.view_posting",
+        no_leak=lambda c, r: all(p["id"] != c.net["posting_out"] for p in r.json()["results"]),
+    ),
+    "api:create_posting": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.add_posting",
+        ok=201,
+        body=lambda c, inside: {
+            "worker_id": c.net["worker_in" if inside else "worker_out"],
+            "facility_id": c.net["room_in" if inside else "room_out"],
+            "employment": "part_time",
+            "started_on": "2024-01-01",
+        },
+        outside=lambda c: {},
+    ),
+    "api:end_posting": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.change_posting",
+        body={"ended_on": "2024-06-01"},
+        inside=lambda c: {"posting_id": c.net["posting_in"]},
+        outside=lambda c: {"posting_id": c.net["posting_out"]},
+    ),
 }
 
 
@@ -146,14 +341,15 @@ def test_every_url_is_in_the_matrix():
     assert discover_url_names() == set(ENDPOINTS)
 
 
-def _call(client, name: str, endpoint: Endpoint, kwargs: dict, query: dict | None):
+def _call(client, name, endpoint: Endpoint, kwargs: dict, query, ctx: Ctx, inside: bool):
     url = reverse(name, kwargs=kwargs)
     method = getattr(client, endpoint.method)
+    body = endpoint.body(ctx, inside) if callable(endpoint.body) else endpoint.body
     if endpoint.method == "get":
         return method(url, query or {})
     if endpoint.api:
-        return method(url, json.dumps(endpoint.body or {}), content_type="application/json")
-    return method(url, endpoint.body or {})
+        return method(url, json.dumps(body or {}), content_type="application/json")
+    return method(url, body or {})
 
 
 @pytest.fixture
@@ -165,12 +361,77 @@ def ctx_for(db):
         audit_record(actor=outsider, action="test.outside", object_repr="outsider's action")
         own, _ = api_token_create(user=user, name="own-token")
         foreign, _ = api_token_create(user=outsider, name="foreign-token")
-        return Ctx(user, inside, outside, own.pk, foreign.pk, outsider)
+        return Ctx(user, inside, outside, own.pk, foreign.pk, outsider, net=_network())
 
     return build
 
 
+def matrix_id(serial: int) -> str:
+    first17 = f"50010519900101{serial:03d}"
+    return first17 + national_id_check_digit(first17)
+
+
+def _network() -> dict:
+    """A room, station, visit with a fix, worker and posting inside 桥北社区 (inside every
+    Chongqing role's scope), and the same in 成都 (outside all of them)."""
+    start = date(2020, 1, 1)
+    net = {}
+    for side, town, community, serial in (
+        ("in", "500105001", "500105001001", 11),
+        ("out", "510104017", "510104017001", 12),
+    ):
+        station = facility_create(
+            actor=None,
+            tier="station",
+            division=Division.objects.get(code=town),
+            name=f"站{side}",
+            status="operating",
+            status_from=start,
+        )
+        room = facility_create(
+            actor=None,
+            tier="room",
+            division=Division.objects.get(code=community),
+            name=f"室{side}",
+            status="operating",
+            status_from=start,
+        )
+        visit = supervision_visit_create(
+            actor=None,
+            supervisor=station,
+            supervised=room,
+            visited_on=date(2024, 1, 1),
+            visitors="督导",
+            findings="发现",
+            fixes=[("整改", date(2024, 3, 1))],
+        )
+        number = matrix_id(serial)
+        worker = social_worker_create(
+            actor=None,
+            name=f"社工{side}",
+            national_id=number,
+            division=Division.objects.get(code=community),
+        )
+        posting = posting_create(
+            actor=None, worker=worker, facility=room, employment="full_time", started_on=start
+        )
+        net.update(
+            {
+                f"station_{side}": station.pk,
+                f"room_{side}": room.pk,
+                f"visit_{side}": visit.pk,
+                f"fix_{side}": visit.fixes.get().pk,
+                f"worker_{side}": worker.pk,
+                f"id_{side}": number,
+                f"posting_{side}": posting.pk,
+            }
+        )
+    return net
+
+
 def _allowed(endpoint: Endpoint, user: User) -> bool:
+    if endpoint.roles is not None:
+        return user.role in endpoint.roles
     return endpoint.perm is None or user.has_perm(endpoint.perm)
 
 
@@ -190,10 +451,14 @@ def test_inside_scope(client, ctx_for, name, role):
         endpoint,
         endpoint.inside(ctx),
         endpoint.query(ctx, True) if endpoint.query else None,
+        ctx,
+        True,
     )
-    # then they get it if their role allows, else 403
-    expected = endpoint.ok if _allowed(endpoint, ctx.user) else 403
-    assert response.status_code == expected, response.content[:300]
+    # then they get it if their role allows; otherwise 403 (or 404: nothing of theirs)
+    if _allowed(endpoint, ctx.user):
+        assert response.status_code == endpoint.ok, response.content[:300]
+    else:
+        assert response.status_code in (403, 404), response.content[:300]
 
 
 @pytest.mark.parametrize(
@@ -207,12 +472,18 @@ def test_outside_scope(client, ctx_for, name, role):
     kwargs = endpoint.outside(ctx) if endpoint.outside else endpoint.inside(ctx)
     # when they reach for something outside their scope
     response = _call(
-        client, name, endpoint, kwargs, endpoint.query(ctx, False) if endpoint.query else None
+        client,
+        name,
+        endpoint,
+        kwargs,
+        endpoint.query(ctx, False) if endpoint.query else None,
+        ctx,
+        False,
     )
-    # then it does not exist for them (404), or the role may not use the page at all (403),
+    # then it does not exist for them (404), or the role may not use it at all (403),
     # and a list shows nothing from outside
     if not _allowed(endpoint, ctx.user):
-        assert response.status_code == 403
+        assert response.status_code in (403, 404)
     elif endpoint.outside:
         assert response.status_code == 404, response.content[:300]
     else:
@@ -231,6 +502,8 @@ def test_anonymous(client, ctx_for, name):
         endpoint,
         endpoint.inside(ctx),
         endpoint.query(ctx, True) if endpoint.query else None,
+        ctx,
+        True,
     )
     # then pages send them to sign in and the API answers 401, except public URLs
     if endpoint.public:

@@ -6,6 +6,8 @@ from ninja import NinjaAPI
 from shegong.accounts.api import router as accounts_router
 from shegong.core.api import TokenAuth, install_error_handlers, session_auth
 from shegong.geo.api import router as geo_router
+from shegong.network.api import router as network_router
+from shegong.workforce.api import router as workforce_router
 
 api = NinjaAPI(
     title="Shegong API",
@@ -19,3 +21,5 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("", accounts_router)
 api.add_router("", geo_router)
+api.add_router("", network_router)
+api.add_router("", workforce_router)

@@ -7,7 +7,7 @@ status; an object outside the caller's scope answers 404 like one that does not 
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
@@ -32,6 +32,12 @@ class TokenAuth(HttpBearer):
         if user is not None:
             request.user = user
         return user
+
+
+def require(user, perm: str) -> None:
+    """Refuse (403) when the caller's role lacks ``perm``; where is ``restrict``'s job."""
+    if not user.has_perm(perm):
+        raise PermissionDenied
 
 
 class ErrorOut(Schema):
@@ -75,6 +81,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
         else:
             errors = [{"loc": [], "msg": m} for m in exc.messages]
         return _error(api, request, 422, "invalid", _("The input is not valid."), errors)
+
+    @api.exception_handler(ObjectDoesNotExist)
+    def missing(request, exc):
+        return _error(api, request, 404, "not_found", _("Not found."))
 
     @api.exception_handler(HttpError)
     def http_error(request, exc):

@@ -1,0 +1,378 @@
+"""API for the network: facilities, their status, coverage, standards, organisations, visits."""
+
+from datetime import date
+
+from django.http import Http404
+from django.utils import timezone
+from ninja import Field, FilterSchema, Query, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.pagination import paginate
+
+from shegong.core.api import Pagination, require
+from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
+from shegong.geo.models import Division
+from shegong.geo.selectors import division_by_code
+from shegong.network import services
+from shegong.network.models import (
+    Facility,
+    FacilityStatus,
+    OperatorKind,
+    RequiredFix,
+    SocialOrganisation,
+    StaffingStandard,
+    SupervisionVisit,
+    Tier,
+)
+from shegong.network.selectors import coverage, coverage_by_child, coverage_trend, facility_list
+
+router = Router(tags=["network"])
+
+
+class Strict(Schema):
+    model_config = {"extra": "forbid"}
+
+
+class FacilityOut(Schema):
+    id: int
+    tier: Tier
+    name: str
+    division_code: str = Field(..., alias="division.code")
+    division_name: str = Field(..., alias="division.name")
+    division_kind: str = Field(..., alias="division.kind")
+    operator_kind: OperatorKind
+    operator_id: int | None
+    address: str
+    phone: str
+    opened_on: date | None
+    status: FacilityStatus
+    version: int
+
+
+class PeriodOut(Schema):
+    status: FacilityStatus
+    valid_from: date
+    valid_to: date | None
+    note: str
+
+
+class FacilityDetailOut(FacilityOut):
+    checklist: dict
+    periods: list[PeriodOut]
+
+    @staticmethod
+    def resolve_periods(obj: Facility) -> list:
+        return list(obj.periods.order_by("valid_from"))
+
+
+class FacilityIn(Strict):
+    tier: Tier
+    division_code: str
+    name: str
+    status: FacilityStatus = FacilityStatus.PLANNED
+    status_from: date
+    operator_kind: OperatorKind = OperatorKind.GOVERNMENT
+    operator_id: int | None = None
+    address: str = ""
+    phone: str = ""
+    checklist: dict = {}
+
+
+class FacilityPatch(Strict):
+    version: int
+    name: str | None = None
+    operator_kind: OperatorKind | None = None
+    operator_id: int | None = None
+    address: str | None = None
+    phone: str | None = None
+    checklist: dict | None = None
+
+
+class StatusIn(Strict):
+    status: FacilityStatus
+    effective_on: date
+    note: str = ""
+
+
+class FacilityFilter(FilterSchema):
+    tier: Tier | None = None
+    status: FacilityStatus | None = None
+    division: str | None = None
+    operator: OperatorKind | None = None
+    q: str | None = None
+
+
+def _division_in_scope(user, code: str | None) -> Division:
+    division = division_by_code(user=user, code=code) if code else user.division
+    if division is None:
+        raise Http404
+    return division
+
+
+def _organisation(user, pk: int | None) -> SocialOrganisation | None:
+    return get_scoped_or_404(SocialOrganisation, user, VIEW, pk=pk) if pk else None
+
+
+@router.get("/facilities", response=list[FacilityOut], summary="Facilities in scope")
+@paginate(Pagination)
+def list_facilities(request, filters: Query[FacilityFilter]):
+    require(request.auth, "network.view_facility")
+    return facility_list(
+        user=request.auth,
+        tier=filters.tier,
+        status=filters.status,
+        division=filters.division,
+        operator=filters.operator,
+        query=filters.q,
+    )
+
+
+@router.get("/facilities/{facility_id}", response=FacilityDetailOut, summary="One facility")
+def get_facility(request, facility_id: int):
+    return get_scoped_or_404(
+        Facility.objects.select_related("division"), request.auth, VIEW, pk=facility_id
+    )
+
+
+@router.post("/facilities", response={201: FacilityOut}, summary="Create a facility")
+def create_facility(request, payload: FacilityIn):
+    user = request.auth
+    require(user, "network.add_facility")
+    division = _division_in_scope(user, payload.division_code)
+    facility = services.facility_create(
+        actor=user,
+        tier=payload.tier,
+        division=division,
+        name=payload.name,
+        status=payload.status,
+        status_from=payload.status_from,
+        operator_kind=payload.operator_kind,
+        operator=_organisation(user, payload.operator_id),
+        address=payload.address,
+        phone=payload.phone,
+        checklist=payload.checklist,
+    )
+    return Status(201, facility)
+
+
+@router.patch("/facilities/{facility_id}", response=FacilityOut, summary="Edit a facility")
+def update_facility(request, facility_id: int, payload: FacilityPatch):
+    facility = get_scoped_or_404(Facility, request.auth, CHANGE, pk=facility_id)
+    changes = payload.model_dump(exclude_unset=True, exclude={"version", "operator_id"})
+    if "operator_id" in payload.model_fields_set:
+        changes["operator"] = _organisation(request.auth, payload.operator_id)
+    try:
+        return services.facility_update(
+            actor=request.auth, facility=facility, version=payload.version, **changes
+        )
+    except services.ConflictError as exc:
+        raise HttpError(409, str(exc)) from exc
+
+
+@router.post("/facilities/{facility_id}/status", response=FacilityOut, summary="Change status")
+def change_facility_status(request, facility_id: int, payload: StatusIn):
+    facility = get_scoped_or_404(Facility, request.auth, CHANGE, pk=facility_id)
+    return services.facility_change_status(
+        actor=request.auth,
+        facility=facility,
+        status=payload.status,
+        effective_on=payload.effective_on,
+        note=payload.note,
+    )
+
+
+class CoverageQuery(Schema):
+    division: str | None = None
+    as_of: date | None = None
+
+
+@router.get("/coverage", summary="Coverage of a division's subtree on a date (F1–F3)")
+def get_coverage(request, params: Query[CoverageQuery]) -> dict:
+    require(request.auth, "network.view_facility")
+    division = _division_in_scope(request.auth, params.division)
+    return coverage(division=division, as_of=params.as_of or timezone.localdate()).as_dict()
+
+
+@router.get("/coverage/children", summary="Coverage of each child division")
+def get_coverage_children(request, params: Query[CoverageQuery]) -> list[dict]:
+    require(request.auth, "network.view_facility")
+    division = _division_in_scope(request.auth, params.division)
+    rows = coverage_by_child(
+        user=request.auth, division=division, as_of=params.as_of or timezone.localdate()
+    )
+    return [{k: v for k, v in row.items() if k != "division"} for row in rows]
+
+
+class TrendQuery(Schema):
+    division: str | None = None
+    start: date
+    end: date
+
+
+@router.get("/coverage/trend", summary="Month-by-month coverage")
+def get_coverage_trend(request, params: Query[TrendQuery]) -> list[dict]:
+    require(request.auth, "network.view_facility")
+    division = _division_in_scope(request.auth, params.division)
+    if params.end < params.start or (params.end.year - params.start.year) > 20:
+        raise HttpError(422, "start must precede end, within 20 years")
+    return coverage_trend(division=division, start=params.start, end=params.end)
+
+
+class StandardOut(Schema):
+    id: int
+    tier: Tier
+    division_kind: str
+    min_full_time: int
+    effective_from: date
+    document: str
+
+
+class StandardIn(Strict):
+    tier: Tier
+    division_kind: str = ""
+    min_full_time: int
+    effective_from: date
+    document: str
+
+
+@router.get("/standards", response=list[StandardOut], summary="Staffing standards, all versions")
+def list_standards(request):
+    require(request.auth, "network.view_staffingstandard")
+    return StaffingStandard.objects.restrict(request.auth, VIEW)
+
+
+@router.post("/standards", response={201: StandardOut}, summary="Add a standard version")
+def create_standard(request, payload: StandardIn):
+    require(request.auth, "network.add_staffingstandard")
+    return Status(
+        201, services.staffing_standard_create(actor=request.auth, **payload.model_dump())
+    )
+
+
+class OrganisationOut(Schema):
+    id: int
+    name: str
+    uscc: str
+    division_code: str = Field(..., alias="division.code")
+    is_social_work_agency: bool
+    rating: str
+    rating_expires_on: date | None
+    incubating_station_id: int | None
+    incubation_stage: str
+    incubation_started_on: date | None
+
+
+class OrganisationIn(Strict):
+    name: str
+    uscc: str
+    division_code: str
+    is_social_work_agency: bool = False
+    rating: str = ""
+    rating_expires_on: date | None = None
+    incubating_station_id: int | None = None
+    incubation_stage: str = ""
+    incubation_started_on: date | None = None
+
+
+@router.get("/organisations", response=list[OrganisationOut], summary="Social organisations")
+@paginate(Pagination)
+def list_organisations(request, q: str = ""):
+    require(request.auth, "network.view_socialorganisation")
+    qs = SocialOrganisation.objects.restrict(request.auth, VIEW).select_related("division")
+    if q:
+        qs = qs.filter(name__icontains=q.strip())
+    return qs.order_by("name")
+
+
+@router.post("/organisations", response={201: OrganisationOut}, summary="Register an organisation")
+def create_organisation(request, payload: OrganisationIn):
+    user = request.auth
+    require(user, "network.add_socialorganisation")
+    data = payload.model_dump(exclude={"division_code", "incubating_station_id"})
+    station = (
+        get_scoped_or_404(Facility, user, VIEW, pk=payload.incubating_station_id)
+        if payload.incubating_station_id
+        else None
+    )
+    organisation = services.organisation_create(
+        actor=user,
+        division=_division_in_scope(user, payload.division_code),
+        incubating_station=station,
+        **data,
+    )
+    return Status(201, organisation)
+
+
+class FixOut(Schema):
+    id: int
+    description: str
+    deadline: date
+    resolved_on: date | None
+    follow_up: str
+
+
+class VisitOut(Schema):
+    id: int
+    supervisor_id: int
+    supervised_id: int
+    visited_on: date
+    visitors: str
+    findings: str
+    fixes: list[FixOut]
+
+    @staticmethod
+    def resolve_fixes(obj: SupervisionVisit) -> list:
+        return list(obj.fixes.all())
+
+
+class FixIn(Strict):
+    description: str
+    deadline: date
+
+
+class VisitIn(Strict):
+    supervisor_id: int
+    supervised_id: int
+    visited_on: date
+    visitors: str
+    findings: str
+    fixes: list[FixIn] = []
+
+
+class ResolveIn(Strict):
+    resolved_on: date
+    follow_up: str
+
+
+@router.get("/visits", response=list[VisitOut], summary="Supervision visits in scope")
+@paginate(Pagination)
+def list_visits(request):
+    require(request.auth, "network.view_supervisionvisit")
+    return (
+        SupervisionVisit.objects.restrict(request.auth, VIEW)
+        .prefetch_related("fixes")
+        .order_by("-visited_on", "-id")
+    )
+
+
+@router.post("/visits", response={201: VisitOut}, summary="Record a supervision visit")
+def create_visit(request, payload: VisitIn):
+    user = request.auth
+    require(user, "network.add_supervisionvisit")
+    visit = services.supervision_visit_create(
+        actor=user,
+        supervisor=get_scoped_or_404(Facility, user, VIEW, pk=payload.supervisor_id),
+        supervised=get_scoped_or_404(Facility, user, VIEW, pk=payload.supervised_id),
+        visited_on=payload.visited_on,
+        visitors=payload.visitors,
+        findings=payload.findings,
+        fixes=[(f.description, f.deadline) for f in payload.fixes],
+    )
+    return Status(201, visit)
+
+
+@router.post("/fixes/{fix_id}/resolve", response=FixOut, summary="Resolve a required fix")
+def resolve_fix(request, fix_id: int, payload: ResolveIn):
+    fix = get_scoped_or_404(RequiredFix, request.auth, CHANGE, pk=fix_id)
+    return services.required_fix_resolve(
+        actor=request.auth, fix=fix, resolved_on=payload.resolved_on, follow_up=payload.follow_up
+    )
