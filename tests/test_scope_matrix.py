@@ -132,6 +132,19 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "set_language": Endpoint(method="post", public=True, ok=302, body={"language": "en"}),
     # --- network (issue #3) -------------------------------------------------------------
+    "network:dashboard": Endpoint(
+        perm="network.view_facility",
+        query=lambda c, inside: {"division": c.inside_code if inside else c.outside_code},
+        outside=lambda c: {},
+    ),
+    "network:facilities": Endpoint(
+        perm="network.view_facility", no_leak=_html_lacks(lambda c: "室out")
+    ),
+    "network:facility": Endpoint(
+        perm="network.view_facility",
+        inside=lambda c: {"pk": c.net["room_in"]},
+        outside=lambda c: {"pk": c.net["room_out"]},
+    ),
     "api:list_facilities": Endpoint(
         api=True,
         perm="network.view_facility",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("shegong.core.urls")),
     path("accounts/", include("shegong.accounts.urls")),
     path("divisions/", include("shegong.geo.urls")),
+    path("network/", include("shegong.network.urls")),
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

@@ -7,11 +7,12 @@ covering that date has the status "operating".
 
 from __future__ import annotations
 
+import bisect
 import calendar
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Left
 
 from shegong.geo.models import CODE_LENGTHS, Division, Kind, Level
@@ -29,7 +30,8 @@ def periods_on(day: date, status: str = FacilityStatus.OPERATING) -> QuerySet:
 def operating_on(day: date, queryset: QuerySet | None = None) -> QuerySet:
     """Facilities (of ``queryset``) operating on ``day``."""
     queryset = Facility.objects.all() if queryset is None else queryset
-    return queryset.filter(Exists(periods_on(day).filter(facility=OuterRef("pk"))))
+    # An uncorrelated IN: the covering periods are found once, not once per facility.
+    return queryset.filter(pk__in=periods_on(day).values("facility_id"))
 
 
 def facility_list(
@@ -246,25 +248,42 @@ def month_ends(start: date, end: date) -> list[date]:
 
 
 def coverage_trend(*, division: Division, start: date, end: date) -> list[dict]:
-    """Month by month: operating centres, stations and rooms, and the room share (F2, F3)."""
+    """Month by month: operating centres, stations and rooms, and the room share (F2, F3).
+
+    One query fetches the operating periods in scope; each period adds one to every month end
+    it covers (a difference array), so the cost does not grow with the number of months.
+    """
     communities = Division.objects.filter(
         code__startswith=division.code, level=Level.COMMUNITY
     ).count()
-    scope = Facility.objects.filter(division__code__startswith=division.code)
-    points = []
-    for day in month_ends(start, end):
-        by_tier = dict(
-            operating_on(day, scope)
-            .values("tier")
-            .annotate(n=Count("division_id", distinct=True))
-            .values_list("tier", "n")
+    days = month_ends(start, end)
+    counts = {tier: [0] * (len(days) + 1) for tier in Tier.values}
+    periods = (
+        FacilityStatusPeriod.objects.filter(
+            status=FacilityStatus.OPERATING,
+            facility__division__code__startswith=division.code,
+            valid_from__lte=days[-1] if days else end,
         )
-        rooms = by_tier.get(Tier.ROOM, 0)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=days[0] if days else start))
+        .values_list("facility__tier", "valid_from", "valid_to")
+    )
+    for tier, valid_from, valid_to in periods:
+        first = bisect.bisect_left(days, valid_from)  # first month end on or after the start
+        last = bisect.bisect_left(days, valid_to) if valid_to else len(days)  # ends before
+        if first < last:
+            counts[tier][first] += 1
+            counts[tier][last] -= 1
+    running = {tier: 0 for tier in Tier.values}
+    points = []
+    for index, day in enumerate(days):
+        for tier in Tier.values:
+            running[tier] += counts[tier][index]
+        rooms = running[Tier.ROOM]
         points.append(
             {
                 "month": day.strftime("%Y-%m"),
-                "centres": by_tier.get(Tier.CENTRE, 0),
-                "stations": by_tier.get(Tier.STATION, 0),
+                "centres": running[Tier.CENTRE],
+                "stations": running[Tier.STATION],
                 "rooms": rooms,
                 "room_share": round(rooms / communities, 4) if communities else 0.0,
             }

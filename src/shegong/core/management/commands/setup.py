@@ -30,8 +30,15 @@ class Command(BaseCommand):
         if not settings.DEMO_MODE:
             raise CommandError("--demo needs SHEGONG_DEMO=1 (never in production)")
         from shegong.accounts.demo import DEMO_PASSWORD, demo_users_create
+        from shegong.network.demo import demo_network_create
 
         rows = demo_users_create()
+        made = demo_network_create()
+        if made:
+            self.stdout.write(
+                "demo network: {centres} centres, {stations} stations, {rooms} operating rooms, "
+                "{social_workers} social workers".format(**made)
+            )
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for demo_user, division in rows:
