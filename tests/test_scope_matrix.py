@@ -140,6 +140,34 @@ ENDPOINTS: dict[str, Endpoint] = {
     "network:facilities": Endpoint(
         perm="network.view_facility", no_leak=_html_lacks(lambda c: "室out")
     ),
+    "network:facility_create": Endpoint(perm="network.add_facility"),
+    "network:facility_edit": Endpoint(
+        roles={Role.STATION_STAFF},
+        inside=lambda c: {"pk": c.net["room_in"]},
+        outside=lambda c: {"pk": c.net["room_out"]},
+    ),
+    "network:facility_status": Endpoint(
+        roles={Role.STATION_STAFF},
+        inside=lambda c: {"pk": c.net["room_in"]},
+        outside=lambda c: {"pk": c.net["room_out"]},
+    ),
+    "network:posting_create": Endpoint(
+        perm="workforce.add_posting",
+        inside=lambda c: {"pk": c.net["room_in"]},
+        outside=lambda c: {"pk": c.net["room_out"]},
+    ),
+    "network:visit_create": Endpoint(
+        roles={Role.STATION_STAFF},
+        inside=lambda c: {"pk": c.net["station_in"]},
+        outside=lambda c: {"pk": c.net["station_out"]},
+    ),
+    "network:fix_resolve": Endpoint(
+        perm="network.change_requiredfix",
+        inside=lambda c: {"pk": c.net["fix_in"]},
+        outside=lambda c: {"pk": c.net["fix_out"]},
+    ),
+    "network:standards": Endpoint(perm="network.view_staffingstandard"),
+    "network:organisations": Endpoint(perm="network.view_socialorganisation"),
     "network:facility": Endpoint(
         perm="network.view_facility",
         inside=lambda c: {"pk": c.net["room_in"]},

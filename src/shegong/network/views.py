@@ -3,18 +3,42 @@ list and facility page. Staffing figures come from the workforce app's selectors
 
 from datetime import date
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
+from shegong.core.forms import add_service_errors
 from shegong.core.permissions import permission_required_or_403
-from shegong.core.scoping import VIEW, get_scoped_or_404
+from shegong.core.roles import MANAGED_TIERS, SUPERVISING_TIER
+from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
 from shegong.geo.models import Level
 from shegong.geo.selectors import division_by_code
-from shegong.network.models import Facility, FacilityStatus, OperatorKind, Tier
+from shegong.network import services
+from shegong.network.forms import (
+    FacilityCreateForm,
+    FacilityEditForm,
+    OrganisationForm,
+    PostingForm,
+    ResolveForm,
+    StandardForm,
+    StatusForm,
+    VisitForm,
+)
+from shegong.network.models import (
+    Facility,
+    FacilityStatus,
+    OperatorKind,
+    RequiredFix,
+    SocialOrganisation,
+    StaffingStandard,
+    Tier,
+)
 from shegong.network.selectors import (
     coverage,
     coverage_by_child,
@@ -181,8 +205,292 @@ def facility_detail(request, pk: int):
             "visits_made": facility.visits_made.select_related("supervised").prefetch_related(
                 "fixes"
             )[:20],
+            "can_manage": _manages(request.user, facility)
+            and request.user.has_perm("network.change_facility"),
+            "can_post": request.user.has_perm("workforce.add_posting"),
+            "can_visit": SUPERVISING_TIER.get(request.user.role) == facility.tier,
             "visits_received": facility.visits_received.select_related(
                 "supervisor"
             ).prefetch_related("fixes")[:20],
         },
+    )
+
+
+# --- forms ------------------------------------------------------------------------------------
+
+
+def _manages(user, facility: Facility) -> bool:
+    return facility.tier in MANAGED_TIERS.get(user.role, ())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@permission_required_or_403("network.add_facility")
+def facility_create_view(request):
+    """Create a facility in a tier the user manages, in their area."""
+    form = FacilityCreateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            facility = services.facility_create(
+                actor=request.user,
+                tier=data["tier"],
+                division=data["division"],
+                name=data["name"],
+                status=data["status"],
+                status_from=data["status_from"],
+                operator_kind=data["operator_kind"],
+                operator=data["operator"],
+                address=data["address"],
+                phone=data["phone"],
+                checklist=form.checklist(),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The facility was created."))
+            return redirect("network:facility", pk=facility.pk)
+    return render(request, "network/facility_form.html", {"form": form, "title": _("New facility")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def facility_edit_view(request, pk: int):
+    """Edit a facility's details (a concurrent edit is detected and refused)."""
+    facility = get_scoped_or_404(Facility, request.user, CHANGE, pk=pk)
+    if not _manages(request.user, facility):
+        raise PermissionDenied
+    form = FacilityEditForm(request.POST or None, user=request.user, facility=facility)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.facility_update(
+                actor=request.user,
+                facility=facility,
+                version=data["version"],
+                name=data["name"],
+                operator_kind=data["operator_kind"],
+                operator=data["operator"],
+                address=data["address"],
+                phone=data["phone"],
+                checklist=form.checklist(),
+            )
+        except services.ConflictError as exc:
+            form.add_error(None, str(exc))
+            response = render(
+                request,
+                "network/facility_form.html",
+                {"form": form, "facility": facility, "title": _("Edit facility")},
+                status=409,
+            )
+            return response
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The facility was saved."))
+            return redirect("network:facility", pk=facility.pk)
+    return render(
+        request,
+        "network/facility_form.html",
+        {"form": form, "facility": facility, "title": _("Edit facility")},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def facility_status_view(request, pk: int):
+    """Change a facility's status from a date."""
+    facility = get_scoped_or_404(Facility, request.user, CHANGE, pk=pk)
+    if not _manages(request.user, facility):
+        raise PermissionDenied
+    form = StatusForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.facility_change_status(
+                actor=request.user,
+                facility=facility,
+                status=form.cleaned_data["status"],
+                effective_on=form.cleaned_data["effective_on"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The status was changed."))
+            return redirect("network:facility", pk=facility.pk)
+    return render(
+        request,
+        "network/simple_form.html",
+        {"form": form, "facility": facility, "title": _("Change status"), "confirm": True},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@permission_required_or_403("workforce.add_posting")
+def posting_create_view(request, pk: int):
+    """Post a registered social worker (found by exact national ID) to this facility."""
+    from shegong.workforce.services import posting_create, social_worker_find_by_national_id
+
+    facility = get_scoped_or_404(Facility, request.user, VIEW, pk=pk)
+    form = PostingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        worker = social_worker_find_by_national_id(
+            user=request.user, national_id=form.cleaned_data["national_id"]
+        )
+        if worker is None:
+            form.add_error(
+                "national_id", _("No social worker with this ID is registered in your area.")
+            )
+        else:
+            try:
+                posting_create(
+                    actor=request.user,
+                    worker=worker,
+                    facility=facility,
+                    employment=form.cleaned_data["employment"],
+                    started_on=form.cleaned_data["started_on"],
+                    post_type=form.cleaned_data["post_type"],
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("The posting was recorded."))
+                return redirect("network:facility", pk=facility.pk)
+    response = render(
+        request,
+        "network/simple_form.html",
+        {"form": form, "facility": facility, "title": _("Post a social worker")},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@permission_required_or_403("network.add_supervisionvisit")
+def visit_create_view(request, pk: int):
+    """Record a visit of this station or centre to a facility it supervises."""
+    supervisor = get_scoped_or_404(Facility, request.user, VIEW, pk=pk)
+    if SUPERVISING_TIER.get(request.user.role) != supervisor.tier:
+        raise PermissionDenied
+    child_tier = Tier.STATION if supervisor.tier == Tier.CENTRE else Tier.ROOM
+    supervised = (
+        Facility.objects.restrict(request.user, VIEW)
+        .filter(tier=child_tier, division__code__startswith=supervisor.division.code)
+        .exclude(status=FacilityStatus.CLOSED)
+        .select_related("division")
+    )
+    form = VisitForm(request.POST or None, supervised_choices=[(f.pk, f.name) for f in supervised])
+    if request.method == "POST" and form.is_valid():
+        fixes = form.fixes()
+        if form.is_valid():
+            try:
+                services.supervision_visit_create(
+                    actor=request.user,
+                    supervisor=supervisor,
+                    supervised=supervised.get(pk=form.cleaned_data["supervised"]),
+                    visited_on=form.cleaned_data["visited_on"],
+                    visitors=form.cleaned_data["visitors"],
+                    findings=form.cleaned_data["findings"],
+                    fixes=fixes,
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("The visit was recorded."))
+                return redirect("network:facility", pk=supervisor.pk)
+    return render(
+        request,
+        "network/simple_form.html",
+        {"form": form, "facility": supervisor, "title": _("Record a supervision visit")},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def fix_resolve_view(request, pk: int):
+    """Record the follow-up of a required fix."""
+    fix = get_scoped_or_404(
+        RequiredFix.objects.select_related("visit__supervisor"), request.user, CHANGE, pk=pk
+    )
+    form = ResolveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.required_fix_resolve(actor=request.user, fix=fix, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The fix was recorded as done."))
+            return redirect("network:facility", pk=fix.visit.supervisor_id)
+    return render(
+        request,
+        "network/simple_form.html",
+        {"form": form, "facility": fix.visit.supervisor, "title": fix.description},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@permission_required_or_403("network.view_staffingstandard")
+def standards_view(request):
+    """All versions of the staffing standard; the city administrator adds new ones."""
+    can_add = request.user.has_perm("network.add_staffingstandard")
+    form = StandardForm(request.POST or None) if can_add else None
+    if request.method == "POST":
+        if not can_add:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.staffing_standard_create(actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("The new version was added."))
+                return redirect("network:standards")
+    return render(
+        request,
+        "network/standards.html",
+        {"standards": StaffingStandard.objects.restrict(request.user, VIEW), "form": form},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@permission_required_or_403("network.view_socialorganisation")
+def organisations_view(request):
+    """Social organisations in scope, searchable; registering a new one."""
+    can_add = request.user.has_perm("network.add_socialorganisation")
+    form = OrganisationForm(request.POST or None, user=request.user) if can_add else None
+    if request.method == "POST":
+        if not can_add:
+            raise PermissionDenied
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k != "division_code"}
+            station = None
+            if data.get("incubation_stage"):
+                station = (
+                    Facility.objects.restrict(request.user, VIEW)
+                    .filter(tier=Tier.STATION, division=request.user.division)
+                    .exclude(status=FacilityStatus.CLOSED)
+                    .first()
+                )
+            try:
+                services.organisation_create(actor=request.user, incubating_station=station, **data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("The organisation was registered."))
+                return redirect("network:organisations")
+    query = request.GET.get("q", "").strip()
+    organisations = SocialOrganisation.objects.restrict(request.user, VIEW).select_related(
+        "division", "incubating_station"
+    )
+    if query:
+        organisations = organisations.filter(name__icontains=query)
+    page = Paginator(organisations.order_by("name"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "network/organisations.html",
+        {"page": page, "form": form, "query": query},
     )
