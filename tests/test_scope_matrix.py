@@ -167,6 +167,10 @@ ENDPOINTS: dict[str, Endpoint] = {
         outside=lambda c: {"pk": c.net["fix_out"]},
     ),
     "network:standards": Endpoint(perm="network.view_staffingstandard"),
+    "network:import": Endpoint(perm="network.add_facility"),
+    "network:import_template": Endpoint(
+        perm="network.add_facility", inside=lambda c: {"kind": "facilities"}
+    ),
     "network:organisations": Endpoint(perm="network.view_socialorganisation"),
     "network:facility": Endpoint(
         perm="network.view_facility",

@@ -14,5 +14,7 @@ urlpatterns = [
     path("facilities/<int:pk>/visits/new/", views.visit_create_view, name="visit_create"),
     path("fixes/<int:pk>/resolve/", views.fix_resolve_view, name="fix_resolve"),
     path("standards/", views.standards_view, name="standards"),
+    path("import/", views.import_view, name="import"),
+    path("import/template/<str:kind>/", views.import_template_view, name="import_template"),
     path("organisations/", views.organisations_view, name="organisations"),
 ]

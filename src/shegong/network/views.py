@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from shegong.core.forms import add_service_errors
 from shegong.core.permissions import permission_required_or_403
 from shegong.core.roles import MANAGED_TIERS, SUPERVISING_TIER
 from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
+from shegong.core.xlsx import MAX_UPLOAD_BYTES, XLSX_CONTENT_TYPE, xlsx_response
 from shegong.geo.models import Level
 from shegong.geo.selectors import division_by_code
 from shegong.network import services
@@ -30,6 +31,7 @@ from shegong.network.forms import (
     StatusForm,
     VisitForm,
 )
+from shegong.network.io import facility_template, import_facilities
 from shegong.network.models import (
     Facility,
     FacilityStatus,
@@ -148,6 +150,8 @@ def facility_list_view(request):
         "division": (request.GET.get("division") or "").strip() or None,
         "query": (request.GET.get("q") or "").strip() or None,
     }
+    if _wants_xlsx(request):
+        return facilities_xlsx(facility_list(user=request.user, **filters))
     page = Paginator(facility_list(user=request.user, **filters), 50).get_page(
         request.GET.get("page")
     )
@@ -448,6 +452,28 @@ def standards_view(request):
             else:
                 messages.success(request, _("The new version was added."))
                 return redirect("network:standards")
+    if _wants_xlsx(request):
+        return xlsx_response(
+            "staffing-standards.xlsx",
+            str(_("Staffing standards")),
+            [
+                _("Tier"),
+                _("Division kind"),
+                _("Minimum full-time social workers"),
+                _("Effective from"),
+                _("Source document"),
+            ],
+            (
+                (
+                    s.get_tier_display(),
+                    s.get_division_kind_display(),
+                    s.min_full_time,
+                    s.effective_from,
+                    s.document,
+                )
+                for s in StaffingStandard.objects.restrict(request.user, VIEW)
+            ),
+        )
     return render(
         request,
         "network/standards.html",
@@ -488,9 +514,159 @@ def organisations_view(request):
     )
     if query:
         organisations = organisations.filter(name__icontains=query)
+    if _wants_xlsx(request):
+        return xlsx_response(
+            "organisations.xlsx",
+            str(_("Social organisations")),
+            [
+                _("Name"),
+                _("Unified social credit code"),
+                _("Registered in"),
+                _("Rating"),
+                _("Rating expires"),
+                _("Incubating station"),
+                _("Incubation stage"),
+            ],
+            (
+                (
+                    o.name,
+                    o.uscc,
+                    o.division.name,
+                    o.rating,
+                    o.rating_expires_on,
+                    o.incubating_station.name if o.incubating_station else "",
+                    o.get_incubation_stage_display(),
+                )
+                for o in organisations.order_by("name")
+            ),
+        )
     page = Paginator(organisations.order_by("name"), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "network/organisations.html",
         {"page": page, "form": form, "query": query},
     )
+
+
+# --- Excel ------------------------------------------------------------------------------------
+
+
+def _wants_xlsx(request) -> bool:
+    return request.GET.get("format") == "xlsx"
+
+
+def facilities_xlsx(queryset):
+    """The facility list as the user filtered it."""
+    rows = (
+        (
+            f.name,
+            f.get_tier_display(),
+            f.division.code,
+            f.division.name,
+            f.get_status_display(),
+            f.opened_on,
+            f.get_operator_kind_display(),
+            f.operator.name if f.operator else "",
+            f.address,
+            f.phone,
+        )
+        for f in queryset.iterator(chunk_size=2000)
+    )
+    headers = [
+        _("Name"),
+        _("Tier"),
+        _("Division code"),
+        _("Division"),
+        _("Status"),
+        _("Opened"),
+        _("Operator"),
+        _("Operating agency"),
+        _("Address"),
+        _("Phone"),
+    ]
+    return xlsx_response("facilities.xlsx", str(_("Facilities")), headers, rows)
+
+
+def dashboard_xlsx(division, as_of, children, comp):
+    """The dashboard's drill-down table with compliance per county."""
+    headers = [
+        _("Code"),
+        _("Division"),
+        _("Centre"),
+        _("Stations / towns"),
+        _("Rooms"),
+        _("Communities"),
+        _("Coverage"),
+        _("Fully covered"),
+        _("Meeting standard"),
+        _("Gap"),
+    ]
+    rows = []
+    for row in children:
+        c = row.get("compliance") or {}
+        rows.append(
+            [
+                row["code"],
+                row["name"],
+                row["centres"],
+                f"{row['stations']}/{row['towns']}",
+                row["rooms"],
+                row["communities"],
+                round(row["room_share"] * 100, 1),
+                "✓" if row["fully_covered"] else "",
+                c.get("meeting", ""),
+                c.get("gap", ""),
+            ]
+        )
+    name = f"coverage-{division.code}-{as_of:%Y%m%d}.xlsx"
+    return xlsx_response(name, str(_("Coverage")), headers, rows)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@permission_required_or_403("network.add_facility")
+def import_view(request):
+    """Upload facilities or postings from .xlsx; every bad row is listed, nothing written."""
+    from shegong.workforce.io import import_postings
+
+    report = None
+    kind = request.POST.get("kind", "")
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None or not upload.name.lower().endswith(".xlsx"):
+            messages.error(request, _("Choose an .xlsx file."))
+        elif kind not in ("facilities", "postings"):
+            messages.error(request, _("Choose what the file holds."))
+        else:
+            data = upload.read(MAX_UPLOAD_BYTES + 1)
+            if kind == "facilities":
+                report = import_facilities(actor=request.user, data=data)
+            else:
+                if not request.user.has_perm("workforce.add_posting"):
+                    raise PermissionDenied
+                report = import_postings(actor=request.user, data=data)
+            if report.ok:
+                messages.success(
+                    request,
+                    _("Imported: %(c)d new, %(u)d already there.")
+                    % {"c": report.created, "u": report.unchanged},
+                )
+    return render(request, "network/import.html", {"report": report, "kind": kind})
+
+
+@login_required
+@require_GET
+@permission_required_or_403("network.add_facility")
+def import_template_view(request, kind: str):
+    """The template sheet for an import."""
+    from shegong.workforce.io import posting_template
+
+    if kind == "facilities":
+        data, name = facility_template(), "facilities-template.xlsx"
+    elif kind == "postings":
+        data, name = posting_template(), "postings-template.xlsx"
+    else:
+        raise Http404
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -1,0 +1,180 @@
+"""Excel import of facilities: template, validation of every row, all-or-nothing,
+idempotent (a row that is already there is left as it is). ``workforce.io`` imports
+postings the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from shegong.core.audit import audit_record
+from shegong.core.xlsx import SheetError, parse_date, read_sheet, workbook_bytes
+from shegong.geo.models import Division
+from shegong.geo.selectors import division_by_code
+from shegong.network.models import Facility, FacilityStatus, OperatorKind, SocialOrganisation, Tier
+from shegong.network.services import facility_create
+
+# Column headings as officials see them (the template uses them too).
+FACILITY_COLUMNS = {
+    "tier": "层级",
+    "division_code": "区划代码",
+    "name": "名称",
+    "status": "状态",
+    "status_from": "状态起始日期",
+    "operator_kind": "运营方式",
+    "operator_uscc": "运营机构统一社会信用代码",
+    "address": "地址",
+    "phone": "电话",
+}
+FACILITY_REQUIRED = ("tier", "division_code", "name", "status", "status_from")
+TIER_WORDS = {"指导中心": Tier.CENTRE, "社工站": Tier.STATION, "社工室": Tier.ROOM}
+TIER_WORDS.update({t.value: t.value for t in Tier})
+STATUS_WORDS = {str(s.label): s.value for s in FacilityStatus} | {
+    s.value: s.value for s in FacilityStatus
+}
+OPERATOR_WORDS = {"政府自办": OperatorKind.GOVERNMENT, "委托运营": OperatorKind.AGENCY} | {
+    o.value: o.value for o in OperatorKind
+}
+
+
+@dataclass
+class ImportReport:
+    """What an import did, or every row it refused (then it wrote nothing)."""
+
+    created: int = 0
+    unchanged: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class _Rollback(Exception):
+    pass
+
+
+def facility_template() -> bytes:
+    """An empty facilities sheet with one example row."""
+    return workbook_bytes(
+        "阵地",
+        list(FACILITY_COLUMNS.values()),
+        [
+            [
+                "社工室",
+                "500105001001",
+                "桥北社区社会工作室",
+                "运营中",
+                "2019-05-01",
+                "政府自办",
+                "",
+                "",
+                "",
+            ]
+        ],
+    )
+
+
+def _rows(data: bytes, columns: dict[str, str], required) -> list[tuple[int, dict[str, str]]]:
+    labels = list(columns.values())
+    rows = read_sheet(data, labels, [columns[c] for c in required])
+    reverse = {label: key for key, label in columns.items()}
+    return [(row.number, {reverse[k]: v for k, v in row.values.items()}) for row in rows]
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "；".join(exc.messages)
+    if isinstance(exc, Http404):
+        return _("the division or facility is not in your area")
+    if isinstance(exc, PermissionDenied):
+        return str(exc) or _("your role may not do this")
+    return str(exc)
+
+
+def import_facilities(*, actor, data: bytes) -> ImportReport:
+    """Create the facilities of a sheet; any bad row → nothing written, every bad row named."""
+    report = ImportReport()
+    try:
+        rows = _rows(data, FACILITY_COLUMNS, FACILITY_REQUIRED)
+    except SheetError as exc:
+        report.errors.append((1, str(exc)))
+        return report
+    try:
+        with transaction.atomic():
+            for number, values in rows:
+                try:
+                    with transaction.atomic():
+                        _import_facility(actor, values, report)
+                except (ValidationError, ValueError, Http404, PermissionDenied) as exc:
+                    report.errors.append((number, _message(exc)))
+            if report.errors:
+                raise _Rollback
+            audit_record(
+                actor=actor,
+                action="facility.import",
+                object_type="network.facility",
+                after={"created": report.created, "unchanged": report.unchanged},
+            )
+    except _Rollback:
+        report.created = report.unchanged = 0
+    return report
+
+
+def _import_facility(actor, values: dict[str, str], report: ImportReport) -> None:
+    tier = TIER_WORDS.get(values.get("tier", ""))
+    if tier is None:
+        raise ValueError(_("unknown tier “%(v)s”") % {"v": values.get("tier", "")})
+    code = values.get("division_code", "")
+    division = (
+        division_by_code(user=actor, code=code)
+        if actor is not None
+        else Division.objects.filter(code=code).first()  # a system import (command, tests)
+    )
+    if division is None:
+        raise ValueError(
+            _("no division with the code “%(v)s” in your area")
+            % {"v": values.get("division_code", "")}
+        )
+    status = STATUS_WORDS.get(values.get("status", ""))
+    if status is None:
+        raise ValueError(_("unknown status “%(v)s”") % {"v": values.get("status", "")})
+    status_from = parse_date(values.get("status_from", ""))
+    name = values.get("name", "").strip()
+    existing = Facility.objects.filter(division=division, tier=tier).exclude(
+        status=FacilityStatus.CLOSED
+    )
+    if existing.filter(name=name).exists():
+        report.unchanged += 1  # the same facility, imported before
+        return
+    operator_kind = OPERATOR_WORDS.get(values.get("operator_kind", "") or "government")
+    if operator_kind is None:
+        raise ValueError(_("unknown operator “%(v)s”") % {"v": values.get("operator_kind", "")})
+    operator = None
+    if values.get("operator_uscc"):
+        operator = (
+            SocialOrganisation.objects.restrict(actor, "view")
+            .filter(uscc=values["operator_uscc"].upper())
+            .first()
+        )
+        if operator is None:
+            raise ValueError(
+                _("no registered agency has the code “%(v)s”") % {"v": values["operator_uscc"]}
+            )
+    facility_create(
+        actor=actor,
+        tier=tier,
+        division=division,
+        name=name,
+        status=status,
+        status_from=status_from,
+        operator_kind=operator_kind,
+        operator=operator,
+        address=values.get("address", ""),
+        phone=values.get("phone", ""),
+    )
+    report.created += 1
