@@ -99,6 +99,9 @@ class FacilityFilter(FilterSchema):
     division: str | None = None
     operator: OperatorKind | None = None
     q: str | None = None
+    compliant: bool | None = Field(
+        None, description="Operating facilities that meet (true) or miss (false) the standard today"
+    )
 
 
 def _division_in_scope(user, code: str | None) -> Division:
@@ -116,7 +119,7 @@ def _organisation(user, pk: int | None) -> SocialOrganisation | None:
 @paginate(Pagination)
 def list_facilities(request, filters: Query[FacilityFilter]):
     require(request.auth, "network.view_facility")
-    return facility_list(
+    facilities = facility_list(
         user=request.auth,
         tier=filters.tier,
         status=filters.status,
@@ -124,6 +127,16 @@ def list_facilities(request, filters: Query[FacilityFilter]):
         operator=filters.operator,
         query=filters.q,
     )
+    if filters.compliant is not None:
+        # Staffing lives in the workforce app, which builds on this one.
+        from shegong.workforce.selectors import compliance_rows
+
+        division = _division_in_scope(request.auth, filters.division)
+        rows = compliance_rows(division=division, as_of=timezone.localdate())
+        facilities = facilities.filter(
+            pk__in=[r.facility_id for r in rows if r.meets == filters.compliant]
+        )
+    return facilities
 
 
 @router.get("/facilities/{facility_id}", response=FacilityDetailOut, summary="One facility")
