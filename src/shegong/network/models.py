@@ -202,7 +202,8 @@ class FacilityStatusPeriod(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "valid_from", "valid_to"], name="network_period_asof")
+            # "Was this facility operating on that day?" — looked up facility by facility.
+            models.Index(fields=["facility", "status", "valid_from"], name="network_period_asof")
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Left
 
@@ -32,6 +33,34 @@ def operating_on(day: date, queryset: QuerySet | None = None) -> QuerySet:
     queryset = Facility.objects.all() if queryset is None else queryset
     # An uncorrelated IN: the covering periods are found once, not once per facility.
     return queryset.filter(pk__in=periods_on(day).values("facility_id"))
+
+
+OPERATING_COUNTS_SQL = """
+    WITH scope AS MATERIALIZED (
+        SELECT f.id, f.tier, f.division_id, d.kind, substr(d.code, 1, 6) AS county
+        FROM network_facility f JOIN geo_division d ON d.id = f.division_id
+        WHERE d.code LIKE %s
+    )
+    SELECT s.tier, s.kind, s.county, COUNT(DISTINCT s.division_id)
+    FROM scope s
+    WHERE EXISTS (
+        SELECT 1 FROM network_facilitystatusperiod o
+        WHERE o.facility_id = s.id AND o.status = 'operating' AND o.valid_from <= %s
+          AND (o.valid_to IS NULL OR o.valid_to > %s))
+    GROUP BY s.tier, s.kind, s.county
+"""
+
+
+def operating_counts(*, prefix: str, day: date) -> list[tuple[str, str, str, int]]:
+    """(tier, division kind, county code, divisions with an operating facility) under
+    ``prefix`` on ``day``: the facilities in scope are found first through the code index,
+    then only their periods are read."""
+    sql = OPERATING_COUNTS_SQL
+    if connection.vendor == "sqlite":
+        sql = sql.replace(" AS MATERIALIZED (", " AS (")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [f"{prefix}%", day, day])
+        return cursor.fetchall()
 
 
 def facility_list(
@@ -127,12 +156,8 @@ def coverage(*, division: Division, as_of: date) -> Coverage:
     if division.level == Level.COMMUNITY:
         result.urban_communities += division.kind == Kind.URBAN
         result.rural_communities += division.kind == Kind.RURAL
-    operating = operating_on(as_of, Facility.objects.filter(division__code__startswith=prefix))
-    rows = operating.values("tier", "division__kind").annotate(
-        n=Count("division_id", distinct=True)
-    )
-    for row in rows:
-        tier, kind, n = row["tier"], row["division__kind"], row["n"]
+    counts = operating_counts(prefix=prefix, day=as_of)
+    for tier, kind, _county, n in counts:
         if tier == Tier.CENTRE:
             result.centres += n
         elif tier == Tier.STATION:
@@ -147,11 +172,13 @@ def coverage(*, division: Division, as_of: date) -> Coverage:
                 result.rooms_urban += n
             elif kind == Kind.RURAL:
                 result.rooms_rural += n
-    result.fully_covered_counties = fully_covered_counties(prefix=prefix, as_of=as_of)
+    result.fully_covered_counties = fully_covered_counties(
+        prefix=prefix, as_of=as_of, counts=counts
+    )
     return result
 
 
-def fully_covered_counties(*, prefix: str, as_of: date) -> list[str]:
+def fully_covered_counties(*, prefix: str, as_of: date, counts=None) -> list[str]:
     """Codes of counties under ``prefix`` with an operating centre and a station in every town."""
     county_len = CODE_LENGTHS[Level.COUNTY]
     if len(prefix) > county_len:
@@ -163,17 +190,16 @@ def fully_covered_counties(*, prefix: str, as_of: date) -> list[str]:
         .annotate(n=Count("id"))
         .values_list("county", "n")
     )
-    operating = operating_on(as_of, Facility.objects.filter(division__code__startswith=prefix))
-    stations = dict(
-        operating.filter(tier=Tier.STATION)
-        .annotate(county=Left("division__code", county_len))
-        .values("county")
-        .annotate(n=Count("division_id", distinct=True))
-        .values_list("county", "n")
-    )
-    centres = operating.filter(tier=Tier.CENTRE).values_list("division__code", flat=True)
+    counts = operating_counts(prefix=prefix, day=as_of) if counts is None else counts
+    stations: dict[str, int] = {}
+    centres = set()
+    for tier, _kind, county, n in counts:
+        if tier == Tier.STATION:
+            stations[county] = stations.get(county, 0) + n
+        elif tier == Tier.CENTRE:
+            centres.add(county)
     return sorted(
-        code for code in set(centres) if towns.get(code, 0) and stations.get(code, 0) >= towns[code]
+        code for code in centres if towns.get(code, 0) and stations.get(code, 0) >= towns[code]
     )
 
 
