@@ -22,11 +22,26 @@ def psql(sql: str, database: str = "postgres") -> None:
     subprocess.run(["psql", f"{PG}/{database}", "-qc", sql], check=True, stdout=subprocess.DEVNULL)
 
 
+def database_exists(name: str) -> bool:
+    out = subprocess.run(
+        ["psql", f"{PG}/postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip() == "1"
+
+
 @contextmanager
-def fresh_database(name: str):
-    """Create a new PostgreSQL database, point Django at it, migrate; drop it afterwards."""
-    psql(f"DROP DATABASE IF EXISTS {name}")
-    psql(f"CREATE DATABASE {name}")
+def fresh_database(name: str, reuse: bool = False):
+    """Create a new PostgreSQL database, point Django at it, migrate; drop it afterwards.
+
+    With ``reuse`` (BENCH_REUSE=1) an existing database of that name is kept as it is and
+    not dropped, to time queries again without reloading the data.
+    """
+    if not reuse:
+        psql(f"DROP DATABASE IF EXISTS {name}")
+        psql(f"CREATE DATABASE {name}")
     os.environ["DATABASE_URL"] = f"{PG}/{name}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shegong.config.settings")
     os.environ.setdefault("SHEGONG_DATA_DIR", str(ROOT / "var" / "bench"))
@@ -42,7 +57,7 @@ def fresh_database(name: str):
         from django.db import connections
 
         connections.close_all()
-        if not os.environ.get("BENCH_KEEP_DB"):
+        if not os.environ.get("BENCH_KEEP_DB") and not reuse:
             psql(f"DROP DATABASE IF EXISTS {name}")
 
 
