@@ -41,12 +41,21 @@ _NETWORK_READ = {
     "network.view_requiredfix",
 }
 # The social-worker registry holds personal data (national ID, phone).
-_WORKFORCE_READ = {"workforce.view_socialworker", "workforce.view_posting"}
+_WORKFORCE_READ = {
+    "workforce.view_socialworker",
+    "workforce.view_posting",
+    "workforce.view_education",
+    "workforce.view_registrationperiod",
+    "workforce.view_continuingeducation",
+}
 _WORKFORCE_WRITE = {
     "workforce.add_socialworker",
     "workforce.change_socialworker",
     "workforce.add_posting",
     "workforce.change_posting",
+    "workforce.add_education",
+    "workforce.add_registrationperiod",
+    "workforce.add_continuingeducation",
 }
 # Which tiers each role manages (create, edit, change status): the city its centres, a
 # county its stations, a station its rooms (issue #3).

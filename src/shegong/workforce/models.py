@@ -30,6 +30,10 @@ class SocialWorker(models.Model):
         choices=QualificationLevel.choices,
         default=QualificationLevel.NONE,
     )
+    certificate_number = models.CharField(
+        _("certificate management number"), max_length=40, blank=True
+    )
+    qualification_year = models.PositiveSmallIntegerField(_("year passed"), null=True, blank=True)
     phone = EncryptedTextField(_("phone"), blank=True)
     division = models.ForeignKey(
         "geo.Division", verbose_name=_("registered in"), on_delete=models.PROTECT, related_name="+"
@@ -112,3 +116,107 @@ class Posting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker} @ {self.facility}"
+
+
+class Degree(models.TextChoices):
+    DIPLOMA = "diploma", _("Diploma (专科)")
+    BACHELOR = "bachelor", _("Bachelor")
+    MASTER = "master", _("Master")
+    DOCTOR = "doctor", _("Doctorate")
+
+
+class Education(models.Model):
+    """A completed degree; a social work degree counts 90 continuing-education hours once."""
+
+    worker = models.ForeignKey(
+        SocialWorker,
+        verbose_name=_("social worker"),
+        on_delete=models.CASCADE,
+        related_name="education",
+    )
+    school = models.CharField(_("school"), max_length=200)
+    degree = models.CharField(_("degree"), max_length=16, choices=Degree.choices)
+    social_work_major = models.BooleanField(_("social work major"), default=False)
+    graduated_on = models.DateField(_("graduation date"))
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_path = "worker__division__code"
+
+    class Meta:
+        ordering = ["graduated_on"]
+        verbose_name = _("education")
+        verbose_name_plural = _("education")
+
+    def __str__(self) -> str:
+        return f"{self.school} {self.get_degree_display()}"
+
+
+class RegistrationStatus(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class RegistrationPeriod(models.Model):
+    """A 3-year registration period, within which continuing education must be completed."""
+
+    worker = models.ForeignKey(
+        SocialWorker,
+        verbose_name=_("social worker"),
+        on_delete=models.CASCADE,
+        related_name="registrations",
+    )
+    starts_on = models.DateField(_("start"))
+    ends_on = models.DateField(_("end"))
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=RegistrationStatus.choices,
+        default=RegistrationStatus.REGISTERED,
+    )
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_path = "worker__division__code"
+
+    class Meta:
+        ordering = ["starts_on"]
+        verbose_name = _("registration period")
+        verbose_name_plural = _("registration periods")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gt=F("starts_on")), name="workforce_registration_dates"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.worker} {self.starts_on}–{self.ends_on}"
+
+
+class ContinuingEducation(models.Model):
+    """Continuing-education hours a person earned, credited to the registration period in
+    which they were completed (a course that straddles two periods counts in the second)."""
+
+    worker = models.ForeignKey(
+        SocialWorker,
+        verbose_name=_("social worker"),
+        on_delete=models.CASCADE,
+        related_name="ce_credits",
+    )
+    hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=1)
+    completed_on = models.DateField(_("completed on"))
+    title = models.CharField(_("course or activity"), max_length=200)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_path = "worker__division__code"
+
+    class Meta:
+        ordering = ["completed_on", "id"]
+        verbose_name = _("continuing-education credit")
+        verbose_name_plural = _("continuing-education credits")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hours__gt=0) & Q(hours__lte=500), name="workforce_ce_hours_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} {self.hours}h"
