@@ -103,3 +103,30 @@ def test_current_period_and_days_left(worker):
     current = ce_current(worker, date(2023, 11, 1))
     assert (current.short_by, current.days_left(date(2023, 11, 1))) == (30, 60)
     assert ce_current(worker, date(2024, 6, 1)) is None
+
+
+def test_services_refuse_bad_input_and_write_nothing(worker):
+    from django.core.exceptions import ValidationError
+
+    from shegong.workforce.services import ce_credit_add, education_add, registration_add
+
+    count = (Education.objects.count(), ContinuingEducation.objects.count())
+    with pytest.raises(ValidationError, match="毕业日期不能晚于今天"):
+        education_add(
+            actor=None,
+            worker=worker,
+            school="重庆大学",
+            degree="master",
+            social_work_major=True,
+            graduated_on=date(2099, 6, 30),
+        )
+    for hours in ("-1", "0", "12.25", "abc", "501"):
+        with pytest.raises(ValidationError):
+            ce_credit_add(
+                actor=None, worker=worker, hours=hours, completed_on=date(2019, 1, 1), title="x"
+            )
+    with pytest.raises(ValidationError, match="重叠"):
+        registration_add(actor=None, worker=worker, starts_on=date(2020, 6, 1))
+    assert (Education.objects.count(), ContinuingEducation.objects.count()) == count
+    period = registration_add(actor=None, worker=worker, starts_on=date(2024, 1, 1))
+    assert period.ends_on == date(2026, 12, 31)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -16,7 +16,15 @@ from shegong.core.crypto import lookup_hash
 from shegong.core.validators import parse_national_id
 from shegong.geo.models import Division
 from shegong.network.models import Facility, FacilityStatus, FacilityStatusPeriod
-from shegong.workforce.models import Employment, Posting, QualificationLevel, SocialWorker
+from shegong.workforce.models import (
+    ContinuingEducation,
+    Education,
+    Employment,
+    Posting,
+    QualificationLevel,
+    RegistrationPeriod,
+    SocialWorker,
+)
 
 
 def _check(actor, perm: str, division: Division) -> None:
@@ -177,3 +185,80 @@ def posting_end(*, actor, posting: Posting, ended_on: date) -> Posting:
         actor=actor, action="posting.end", target=posting, after={"ended_on": str(ended_on)}
     )
     return posting
+
+
+@transaction.atomic
+def education_add(
+    *,
+    actor,
+    worker: SocialWorker,
+    school: str,
+    degree: str,
+    social_work_major: bool,
+    graduated_on: date,
+) -> Education:
+    """Record a completed degree (a social work degree counts 90 CE hours once)."""
+    from shegong.workforce.models import Degree
+
+    _check(actor, "workforce.add_education", worker.division)
+    if degree not in Degree.values:
+        raise ValidationError({"degree": _("Unknown degree.")})
+    if graduated_on > timezone.localdate():
+        raise ValidationError({"graduated_on": _("The graduation date cannot be in the future.")})
+    if not school.strip():
+        raise ValidationError({"school": _("Name the school.")})
+    education = Education.objects.create(
+        worker=worker,
+        school=school.strip()[:200],
+        degree=degree,
+        social_work_major=social_work_major,
+        graduated_on=graduated_on,
+    )
+    audit_record(actor=actor, action="education.add", target=education)
+    return education
+
+
+@transaction.atomic
+def registration_add(*, actor, worker: SocialWorker, starts_on: date) -> RegistrationPeriod:
+    """Open a 3-year registration period (it may not overlap another)."""
+    from shegong.workforce.models import RegistrationStatus
+
+    _check(actor, "workforce.add_registrationperiod", worker.division)
+    try:
+        ends_on = starts_on.replace(year=starts_on.year + 3) - timedelta(days=1)
+    except ValueError:  # 29 February
+        ends_on = starts_on.replace(year=starts_on.year + 3, day=28)
+    SocialWorker.objects.select_for_update().get(pk=worker.pk)
+    overlapping = RegistrationPeriod.objects.filter(
+        worker=worker, starts_on__lte=ends_on, ends_on__gte=starts_on
+    ).exclude(status=RegistrationStatus.CANCELLED)
+    if overlapping.exists():
+        raise ValidationError({"starts_on": _("This period overlaps another registration.")})
+    period = RegistrationPeriod.objects.create(worker=worker, starts_on=starts_on, ends_on=ends_on)
+    audit_record(actor=actor, action="registration.add", target=period)
+    return period
+
+
+@transaction.atomic
+def ce_credit_add(
+    *, actor, worker: SocialWorker, hours, completed_on: date, title: str
+) -> ContinuingEducation:
+    """Credit continuing-education hours (courses credit them automatically later)."""
+    from decimal import Decimal, InvalidOperation
+
+    _check(actor, "workforce.add_continuingeducation", worker.division)
+    try:
+        hours = Decimal(str(hours))
+    except InvalidOperation as exc:
+        raise ValidationError({"hours": _("Give the hours as a number.")}) from exc
+    if not Decimal(0) < hours <= Decimal(500) or hours != hours.quantize(Decimal("0.1")):
+        raise ValidationError({"hours": _("Hours must be more than 0 and at most 500, in tenths.")})
+    if completed_on > timezone.localdate():
+        raise ValidationError({"completed_on": _("The date cannot be in the future.")})
+    if not title.strip():
+        raise ValidationError({"title": _("Name the course or activity.")})
+    credit = ContinuingEducation.objects.create(
+        worker=worker, hours=hours, completed_on=completed_on, title=title.strip()[:200]
+    )
+    audit_record(actor=actor, action="ce_credit.add", target=credit, after={"hours": str(hours)})
+    return credit
