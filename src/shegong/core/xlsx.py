@@ -9,8 +9,8 @@ with its Excel row number so that errors can name it.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zipfile import BadZipFile
@@ -119,3 +119,68 @@ def parse_date(value: str) -> date:
         return date.fromisoformat(value[:10])
     except ValueError as exc:
         raise ValueError(_("“%(v)s” is not a date (YYYY-MM-DD).") % {"v": value}) from exc
+
+
+@dataclass
+class ImportReport:
+    """What an import did, or every row it refused (then it wrote nothing)."""
+
+    created: int = 0
+    unchanged: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class _Rollback(Exception):
+    pass
+
+
+def run_row_import(
+    *,
+    actor,
+    data: bytes,
+    columns: dict[str, str],
+    required: Sequence[str],
+    import_row: Callable[[dict[str, str], ImportReport], None],
+    action: str,
+    object_type: str,
+    row_errors: tuple[type[BaseException], ...],
+    message: Callable[[BaseException], str],
+) -> ImportReport:
+    """Read a sheet (``columns``: key → heading) and import it row by row in one
+    transaction: each row in a savepoint; if any row fails, everything is rolled back and
+    every failed row is reported with its Excel row number."""
+    from django.db import transaction
+
+    from shegong.core.audit import audit_record
+
+    report = ImportReport()
+    try:
+        sheet_rows = read_sheet(data, list(columns.values()), [columns[c] for c in required])
+    except SheetError as exc:
+        report.errors.append((1, str(exc)))
+        return report
+    keys = {label: key for key, label in columns.items()}
+    try:
+        with transaction.atomic():
+            for row in sheet_rows:
+                values = {keys[label]: value for label, value in row.values.items()}
+                try:
+                    with transaction.atomic():
+                        import_row(values, report)
+                except row_errors as exc:
+                    report.errors.append((row.number, message(exc)))
+            if report.errors:
+                raise _Rollback
+            audit_record(
+                actor=actor,
+                action=action,
+                object_type=object_type,
+                after={"created": report.created, "unchanged": report.unchanged},
+            )
+    except _Rollback:
+        report.created = report.unchanged = 0
+    return report

@@ -4,15 +4,11 @@ postings the same way."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from shegong.core.audit import audit_record
-from shegong.core.xlsx import SheetError, parse_date, read_sheet, workbook_bytes
+from shegong.core.xlsx import ImportReport, parse_date, run_row_import, workbook_bytes
 from shegong.geo.models import Division
 from shegong.geo.selectors import division_by_code
 from shegong.network.models import Facility, FacilityStatus, OperatorKind, SocialOrganisation, Tier
@@ -41,23 +37,6 @@ OPERATOR_WORDS = {"政府自办": OperatorKind.GOVERNMENT, "委托运营": Opera
 }
 
 
-@dataclass
-class ImportReport:
-    """What an import did, or every row it refused (then it wrote nothing)."""
-
-    created: int = 0
-    unchanged: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-class _Rollback(Exception):
-    pass
-
-
 def facility_template() -> bytes:
     """An empty facilities sheet with one example row."""
     return workbook_bytes(
@@ -79,13 +58,6 @@ def facility_template() -> bytes:
     )
 
 
-def _rows(data: bytes, columns: dict[str, str], required) -> list[tuple[int, dict[str, str]]]:
-    labels = list(columns.values())
-    rows = read_sheet(data, labels, [columns[c] for c in required])
-    reverse = {label: key for key, label in columns.items()}
-    return [(row.number, {reverse[k]: v for k, v in row.values.items()}) for row in rows]
-
-
 def _message(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return "；".join(exc.messages)
@@ -96,33 +68,22 @@ def _message(exc: Exception) -> str:
     return str(exc)
 
 
+ROW_ERRORS = (ValidationError, ValueError, Http404, PermissionDenied)
+
+
 def import_facilities(*, actor, data: bytes) -> ImportReport:
     """Create the facilities of a sheet; any bad row → nothing written, every bad row named."""
-    report = ImportReport()
-    try:
-        rows = _rows(data, FACILITY_COLUMNS, FACILITY_REQUIRED)
-    except SheetError as exc:
-        report.errors.append((1, str(exc)))
-        return report
-    try:
-        with transaction.atomic():
-            for number, values in rows:
-                try:
-                    with transaction.atomic():
-                        _import_facility(actor, values, report)
-                except (ValidationError, ValueError, Http404, PermissionDenied) as exc:
-                    report.errors.append((number, _message(exc)))
-            if report.errors:
-                raise _Rollback
-            audit_record(
-                actor=actor,
-                action="facility.import",
-                object_type="network.facility",
-                after={"created": report.created, "unchanged": report.unchanged},
-            )
-    except _Rollback:
-        report.created = report.unchanged = 0
-    return report
+    return run_row_import(
+        actor=actor,
+        data=data,
+        columns=FACILITY_COLUMNS,
+        required=FACILITY_REQUIRED,
+        import_row=lambda values, report: _import_facility(actor, values, report),
+        action="facility.import",
+        object_type="network.facility",
+        row_errors=ROW_ERRORS,
+        message=_message,
+    )
 
 
 def _import_facility(actor, values: dict[str, str], report: ImportReport) -> None:

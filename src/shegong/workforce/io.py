@@ -3,14 +3,10 @@ facilities; every row validated, all-or-nothing, idempotent."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.http import Http404
 from django.utils.translation import gettext as _
 
-from shegong.core.audit import audit_record
-from shegong.core.xlsx import SheetError, parse_date, workbook_bytes
-from shegong.network.io import TIER_WORDS, ImportReport, _message, _Rollback, _rows
+from shegong.core.xlsx import ImportReport, parse_date, run_row_import, workbook_bytes
+from shegong.network.io import ROW_ERRORS, TIER_WORDS, _message
 from shegong.network.models import Facility, FacilityStatus
 from shegong.workforce.models import Posting
 from shegong.workforce.services import posting_create, social_worker_find_by_national_id
@@ -44,63 +40,49 @@ def posting_template() -> bytes:
 
 def import_postings(*, actor, data: bytes) -> ImportReport:
     """Post registered social workers (found by national ID) to facilities, all or nothing."""
-    report = ImportReport()
-    try:
-        rows = _rows(data, POSTING_COLUMNS, POSTING_REQUIRED)
-    except SheetError as exc:
-        report.errors.append((1, str(exc)))
-        return report
-    try:
-        with transaction.atomic():
-            for number, values in rows:
-                try:
-                    with transaction.atomic():
-                        worker = social_worker_find_by_national_id(
-                            user=actor, national_id=values.get("national_id", "")
-                        )
-                        if worker is None:
-                            raise ValueError(_("no registered social worker has this national ID"))
-                        tier = TIER_WORDS.get(values.get("tier", ""))
-                        facility = (
-                            Facility.objects.restrict(actor, "view")
-                            .filter(division__code=values.get("division_code", ""), tier=tier)
-                            .exclude(status=FacilityStatus.CLOSED)
-                            .first()
-                        )
-                        if facility is None:
-                            raise ValueError(_("no such facility in your area"))
-                        employment = EMPLOYMENT_WORDS.get(values.get("employment", ""))
-                        if employment is None:
-                            raise ValueError(_("employment must be 专职 or 兼职"))
-                        started_on = parse_date(values.get("started_on", ""))
-                        ended_on = (
-                            parse_date(values["ended_on"]) if values.get("ended_on") else None
-                        )
-                        if Posting.objects.filter(
-                            worker=worker, facility=facility, started_on=started_on
-                        ).exists():
-                            report.unchanged += 1
-                            continue
-                        posting_create(
-                            actor=actor,
-                            worker=worker,
-                            facility=facility,
-                            employment=employment,
-                            started_on=started_on,
-                            ended_on=ended_on,
-                            post_type=values.get("post_type", ""),
-                        )
-                        report.created += 1
-                except (ValidationError, ValueError, Http404, PermissionDenied) as exc:
-                    report.errors.append((number, _message(exc)))
-            if report.errors:
-                raise _Rollback
-            audit_record(
-                actor=actor,
-                action="posting.import",
-                object_type="workforce.posting",
-                after={"created": report.created, "unchanged": report.unchanged},
-            )
-    except _Rollback:
-        report.created = report.unchanged = 0
-    return report
+    return run_row_import(
+        actor=actor,
+        data=data,
+        columns=POSTING_COLUMNS,
+        required=POSTING_REQUIRED,
+        import_row=lambda values, report: _import_posting(actor, values, report),
+        action="posting.import",
+        object_type="workforce.posting",
+        row_errors=ROW_ERRORS,
+        message=_message,
+    )
+
+
+def _import_posting(actor, values: dict[str, str], report: ImportReport) -> None:
+    worker = social_worker_find_by_national_id(
+        user=actor, national_id=values.get("national_id", "")
+    )
+    if worker is None:
+        raise ValueError(_("no registered social worker has this national ID"))
+    tier = TIER_WORDS.get(values.get("tier", ""))
+    facility = (
+        Facility.objects.restrict(actor, "view")
+        .filter(division__code=values.get("division_code", ""), tier=tier)
+        .exclude(status=FacilityStatus.CLOSED)
+        .first()
+    )
+    if facility is None:
+        raise ValueError(_("no such facility in your area"))
+    employment = EMPLOYMENT_WORDS.get(values.get("employment", ""))
+    if employment is None:
+        raise ValueError(_("employment must be 专职 or 兼职"))
+    started_on = parse_date(values.get("started_on", ""))
+    ended_on = parse_date(values["ended_on"]) if values.get("ended_on") else None
+    if Posting.objects.filter(worker=worker, facility=facility, started_on=started_on).exists():
+        report.unchanged += 1
+        return
+    posting_create(
+        actor=actor,
+        worker=worker,
+        facility=facility,
+        employment=employment,
+        started_on=started_on,
+        ended_on=ended_on,
+        post_type=values.get("post_type", ""),
+    )
+    report.created += 1
