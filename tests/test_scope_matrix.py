@@ -248,6 +248,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         outside=lambda c: {},
     ),
     "api:list_standards": Endpoint(api=True, perm="network.view_staffingstandard"),
+    "api:get_professionals": Endpoint(
+        api=True,
+        perm="network.view_facility",
+        query=lambda c, inside: {"division": c.inside_code if inside else c.outside_code},
+        outside=lambda c: {},
+    ),
     "api:create_standard": Endpoint(
         api=True,
         method="post",

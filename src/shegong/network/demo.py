@@ -29,6 +29,7 @@ from shegong.network.models import (
     Tier,
 )
 from shegong.workforce.models import Employment, Posting, QualificationLevel, SocialWorker
+from shegong.workforce.services import default_workplace_type
 
 FULLY_COVERED = (
     "500105",  # 江北区
@@ -170,6 +171,7 @@ def demo_network_create(seed: int = 2021) -> dict[str, int]:
             Posting(
                 worker=w,
                 facility=f,
+                workplace_type=default_workplace_type(f),
                 employment=Employment.FULL_TIME,
                 post_type="专职社工",
                 started_on=min(start, date(2021, 6, 30)),

@@ -13,8 +13,14 @@ from shegong.core.validators import mask_phone
 from shegong.geo.selectors import division_by_code
 from shegong.network.models import Facility
 from shegong.workforce import services
-from shegong.workforce.models import Employment, Posting, QualificationLevel, SocialWorker
-from shegong.workforce.selectors import compliance, social_worker_list
+from shegong.workforce.models import (
+    Employment,
+    Posting,
+    QualificationLevel,
+    SocialWorker,
+    WorkplaceType,
+)
+from shegong.workforce.selectors import compliance, grassroots_professionals, social_worker_list
 
 router = Router(tags=["workforce"])
 
@@ -54,7 +60,9 @@ class SocialWorkerIn(Strict):
 class PostingOut(Schema):
     id: int
     worker_id: int
-    facility_id: int
+    facility_id: int | None
+    workplace_type: WorkplaceType
+    workplace_name: str
     employment: Employment
     post_type: str
     started_on: date
@@ -63,7 +71,9 @@ class PostingOut(Schema):
 
 class PostingIn(Strict):
     worker_id: int
-    facility_id: int
+    facility_id: int | None = None
+    workplace_type: WorkplaceType | None = None
+    workplace_name: str = ""
     employment: Employment
     started_on: date
     ended_on: date | None = None
@@ -145,7 +155,11 @@ def create_posting(request, payload: PostingIn):
     posting = services.posting_create(
         actor=user,
         worker=get_scoped_or_404(SocialWorker, user, VIEW, pk=payload.worker_id),
-        facility=get_scoped_or_404(Facility, user, VIEW, pk=payload.facility_id),
+        facility=get_scoped_or_404(Facility, user, VIEW, pk=payload.facility_id)
+        if payload.facility_id
+        else None,
+        workplace_type=payload.workplace_type,
+        workplace_name=payload.workplace_name,
         employment=payload.employment,
         started_on=payload.started_on,
         ended_on=payload.ended_on,
@@ -164,6 +178,18 @@ class ComplianceQuery(Schema):
     division: str | None = None
     as_of: date | None = None
     rows: bool = False
+
+
+class ProfessionalsQuery(Schema):
+    division: str | None = None
+    as_of: date | None = None
+
+
+@router.get("/professionals", summary="Social workers in post, and at the grassroots (F15, F16)")
+def get_professionals(request, params: Query[ProfessionalsQuery]) -> dict:
+    require(request.auth, "network.view_facility")
+    division = _division(request.auth, params.division)
+    return grassroots_professionals(division=division, as_of=params.as_of or timezone.localdate())
 
 
 @router.get("/compliance", summary="Staffing compliance of a division's subtree on a date")

@@ -69,9 +69,26 @@ class Employment(models.TextChoices):
     PART_TIME = "part_time", _("Part-time")
 
 
+class WorkplaceType(models.TextChoices):
+    """Where a social worker works (F16 counts the first two)."""
+
+    GRASSROOTS = "grassroots", _("Grassroots self-governing organisation")
+    COMMUNITY_SERVICE = "community_service", _("Community service organisation")
+    AGENCY = "agency", _("Social work agency")
+    GOVERNMENT = "government", _("Government body")
+    SCHOOL = "school", _("School")
+    HOSPITAL = "hospital", _("Hospital")
+    OTHER = "other", _("Other")
+
+
+GRASSROOTS_WORKPLACES = (WorkplaceType.GRASSROOTS, WorkplaceType.COMMUNITY_SERVICE)
+
+
 class Posting(models.Model):
-    """A social worker's post at a facility for a period. At most one full-time posting at a
-    time per person (checked by the service; an open one also by a partial unique index)."""
+    """A social worker's post for a period, at a facility of the network or at another
+    workplace (a school, a hospital…). At most one full-time posting at a time per person
+    (checked by the service; an open one also by a partial unique index). Postings are
+    history: they are ended, never overwritten."""
 
     worker = models.ForeignKey(
         SocialWorker,
@@ -84,14 +101,22 @@ class Posting(models.Model):
         verbose_name=_("facility"),
         on_delete=models.PROTECT,
         related_name="postings",
+        null=True,
+        blank=True,
     )
+    workplace_type = models.CharField(
+        _("workplace type"),
+        max_length=20,
+        choices=WorkplaceType.choices,
+        default=WorkplaceType.OTHER,
+    )
+    workplace_name = models.CharField(_("workplace"), max_length=200, blank=True)
     employment = models.CharField(_("employment"), max_length=16, choices=Employment.choices)
     post_type = models.CharField(_("post"), max_length=100, blank=True)
     started_on = models.DateField(_("start"))
     ended_on = models.DateField(_("end"), null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
-    scope_path = "facility__division__code"
 
     class Meta:
         ordering = ["-started_on", "id"]
@@ -101,6 +126,10 @@ class Posting(models.Model):
             models.CheckConstraint(
                 condition=Q(ended_on__isnull=True) | Q(ended_on__gt=F("started_on")),
                 name="workforce_posting_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(facility__isnull=False) | ~Q(workplace_name=""),
+                name="workforce_posting_has_a_workplace",
             ),
             models.UniqueConstraint(
                 fields=["worker"],
@@ -115,7 +144,16 @@ class Posting(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.worker} @ {self.facility}"
+        return f"{self.worker} @ {self.facility or self.workplace_name}"
+
+    @classmethod
+    def scope_q(cls, user) -> Q:
+        """A posting at a facility belongs to the facility's area; one elsewhere to the
+        area where the person is registered."""
+        prefix = user.scope_prefix
+        return Q(facility__division__code__startswith=prefix) | Q(
+            facility__isnull=True, worker__division__code__startswith=prefix
+        )
 
 
 class Degree(models.TextChoices):

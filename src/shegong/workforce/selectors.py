@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from shegong.geo.models import Division, Kind
 from shegong.network.models import Facility, FacilityStatusPeriod, StaffingStandard, Tier
 from shegong.network.selectors import operating_on
-from shegong.workforce.models import Employment, Posting, SocialWorker
+from shegong.workforce.models import GRASSROOTS_WORKPLACES, Employment, Posting, SocialWorker
 
 
 def social_worker_list(*, user, query: str = "", qualification: str = "") -> QuerySet:
@@ -223,3 +223,24 @@ def compliance_rows(*, division: Division, as_of: date, standards=None) -> list[
             )
         )
     return rows
+
+
+def grassroots_professionals(*, division: Division, as_of: date) -> dict[str, int]:
+    """F15/F16: social workers with a posting on ``as_of`` in the area, and how many of them
+    work in grassroots self-governing or community service organisations (each person
+    counted once, whatever their number of postings)."""
+    active = (
+        Posting.objects.filter(started_on__lte=as_of)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=as_of))
+        .filter(
+            Q(facility__division__code__startswith=division.code)
+            | Q(facility__isnull=True, worker__division__code__startswith=division.code)
+        )
+    )
+    return {
+        "professionals": active.values("worker_id").distinct().count(),
+        "grassroots": active.filter(workplace_type__in=GRASSROOTS_WORKPLACES)
+        .values("worker_id")
+        .distinct()
+        .count(),
+    }

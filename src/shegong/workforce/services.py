@@ -24,6 +24,7 @@ from shegong.workforce.models import (
     QualificationLevel,
     RegistrationPeriod,
     SocialWorker,
+    WorkplaceType,
 )
 
 
@@ -107,32 +108,57 @@ def _status_on(facility: Facility, day: date) -> str | None:
     return period.status if period else None
 
 
+def default_workplace_type(facility: Facility) -> str:
+    """How a posting at a network facility is classified unless said otherwise: at an
+    agency-run facility the employer is the agency; a government-run room sits in the
+    residents' or villagers' committee; a station or centre in the community service or
+    civil-affairs system."""
+    if facility.operator_kind == "agency":
+        return WorkplaceType.AGENCY
+    if facility.tier == "room":
+        return WorkplaceType.GRASSROOTS
+    if facility.tier == "station":
+        return WorkplaceType.COMMUNITY_SERVICE
+    return WorkplaceType.GOVERNMENT
+
+
 @transaction.atomic
 def posting_create(
     *,
     actor,
     worker: SocialWorker,
-    facility: Facility,
+    facility: Facility | None,
     employment: str,
     started_on: date,
     ended_on: date | None = None,
     post_type: str = "",
+    workplace_type: str | None = None,
+    workplace_name: str = "",
 ) -> Posting:
-    """Post a social worker to a facility; at most one full-time posting at a time."""
-    _check(actor, "workforce.add_posting", facility.division)
+    """Post a social worker to a facility (or another workplace); at most one full-time
+    posting at a time."""
+    _check(actor, "workforce.add_posting", facility.division if facility else worker.division)
     if employment not in Employment.values:
         raise ValidationError({"employment": _("Full-time or part-time?")})
     if ended_on is not None and ended_on <= started_on:
         raise ValidationError({"ended_on": _("The end must be after the start.")})
     if started_on > timezone.localdate():
         raise ValidationError({"started_on": _("The start cannot be in the future.")})
-    if facility.status == FacilityStatus.CLOSED or _status_on(facility, started_on) in (
+    if facility is None:
+        if not workplace_name.strip():
+            raise ValidationError({"workplace_name": _("Name the workplace.")})
+    elif facility.status == FacilityStatus.CLOSED or _status_on(facility, started_on) in (
         None,
         FacilityStatus.CLOSED,
     ):
         raise ValidationError(
             {"facility": _("The facility is closed (or did not exist) on that date.")}
         )
+    workplace_type = workplace_type or (
+        default_workplace_type(facility) if facility else WorkplaceType.OTHER
+    )
+    if workplace_type not in WorkplaceType.values:
+        raise ValidationError({"workplace_type": _("Unknown workplace type.")})
     # Lock the person so two concurrent postings cannot both pass the overlap check.
     SocialWorker.objects.select_for_update().get(pk=worker.pk)
     if employment == Employment.FULL_TIME:
@@ -148,6 +174,8 @@ def posting_create(
     posting = Posting.objects.create(
         worker=worker,
         facility=facility,
+        workplace_type=workplace_type,
+        workplace_name=workplace_name.strip()[:200],
         employment=employment,
         post_type=post_type.strip()[:100],
         started_on=started_on,
@@ -159,7 +187,8 @@ def posting_create(
         target=posting,
         after={
             "worker": worker.pk,
-            "facility": facility.pk,
+            "facility": facility.pk if facility else None,
+            "workplace_type": workplace_type,
             "employment": employment,
             "started_on": str(started_on),
             "ended_on": str(ended_on) if ended_on else None,
