@@ -433,7 +433,7 @@ def required_fix_resolve(
 ) -> RequiredFix:
     """Record that a required fix was made."""
     fix = (
-        RequiredFix.objects.select_for_update()
+        RequiredFix.objects.select_for_update(of=("self",))
         .select_related("visit__supervisor__division")
         .get(pk=fix.pk)
     )

@@ -118,7 +118,8 @@ def _required_sql(standards: dict[tuple[str, str], StaffingStandard]) -> str:
     cases.append(f"WHEN f.tier = 'room' AND d.kind = 'urban' THEN {minimum(Tier.ROOM, Kind.URBAN)}")
     # an unclassified community is held to the rural standard
     cases.append(f"WHEN f.tier = 'room' THEN {minimum(Tier.ROOM, Kind.RURAL)}")
-    return "CASE " + " ".join(cases) + " END"
+    # typed, so that a date with no standard in force (all NULL) still compares as a number
+    return "CAST(CASE " + " ".join(cases) + " END AS INTEGER)"
 
 
 def compliance_sql(standards: dict[tuple[str, str], StaffingStandard]) -> str:

@@ -201,9 +201,12 @@ def posting_create(
 def posting_end(*, actor, posting: Posting, ended_on: date) -> Posting:
     """End a posting (the history is kept, never overwritten)."""
     posting = (
-        Posting.objects.select_for_update().select_related("facility__division").get(pk=posting.pk)
+        Posting.objects.select_for_update(of=("self",))
+        .select_related("facility__division", "worker__division")
+        .get(pk=posting.pk)
     )
-    _check(actor, "workforce.change_posting", posting.facility.division)
+    area = posting.facility.division if posting.facility else posting.worker.division
+    _check(actor, "workforce.change_posting", area)
     if posting.ended_on is not None:
         raise ValidationError({"ended_on": _("This posting has already ended.")})
     if ended_on <= posting.started_on:
