@@ -40,6 +40,12 @@ def require(user, perm: str) -> None:
         raise PermissionDenied
 
 
+class InputSchema(Schema):
+    """Base of every input schema: unknown fields are rejected (security.md 11)."""
+
+    model_config = {"extra": "forbid"}
+
+
 class ErrorOut(Schema):
     """The body of every error answer."""
 

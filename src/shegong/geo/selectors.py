@@ -114,3 +114,13 @@ def division_by_code(*, user, code: str) -> Division | None:
         return found
     change = DivisionChange.objects.filter(old_code=code).order_by("-effective_on").first()
     return qs.filter(pk=change.division_id).first() if change else None
+
+
+def division_in_scope_or_404(*, user, code: str | None) -> Division:
+    """The division with ``code`` (or the user's own when empty) if in scope, else 404."""
+    from django.http import Http404
+
+    division = division_by_code(user=user, code=code) if code else user.division
+    if division is None:
+        raise Http404
+    return division

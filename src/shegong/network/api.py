@@ -2,16 +2,14 @@
 
 from datetime import date
 
-from django.http import Http404
 from django.utils import timezone
 from ninja import Field, FilterSchema, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
-from shegong.core.api import Pagination, require
+from shegong.core.api import InputSchema, Pagination, require
 from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
-from shegong.geo.models import Division
-from shegong.geo.selectors import division_by_code
+from shegong.geo.selectors import division_in_scope_or_404
 from shegong.network import services
 from shegong.network.models import (
     Facility,
@@ -26,10 +24,6 @@ from shegong.network.models import (
 from shegong.network.selectors import coverage, coverage_by_child, coverage_trend, facility_list
 
 router = Router(tags=["network"])
-
-
-class Strict(Schema):
-    model_config = {"extra": "forbid"}
 
 
 class FacilityOut(Schema):
@@ -64,7 +58,7 @@ class FacilityDetailOut(FacilityOut):
         return list(obj.periods.order_by("valid_from"))
 
 
-class FacilityIn(Strict):
+class FacilityIn(InputSchema):
     tier: Tier
     division_code: str
     name: str
@@ -77,7 +71,7 @@ class FacilityIn(Strict):
     checklist: dict = {}
 
 
-class FacilityPatch(Strict):
+class FacilityPatch(InputSchema):
     version: int
     name: str | None = None
     operator_kind: OperatorKind | None = None
@@ -87,7 +81,7 @@ class FacilityPatch(Strict):
     checklist: dict | None = None
 
 
-class StatusIn(Strict):
+class StatusIn(InputSchema):
     status: FacilityStatus
     effective_on: date
     note: str = ""
@@ -102,13 +96,6 @@ class FacilityFilter(FilterSchema):
     compliant: bool | None = Field(
         None, description="Operating facilities that meet (true) or miss (false) the standard today"
     )
-
-
-def _division_in_scope(user, code: str | None) -> Division:
-    division = division_by_code(user=user, code=code) if code else user.division
-    if division is None:
-        raise Http404
-    return division
 
 
 def _organisation(user, pk: int | None) -> SocialOrganisation | None:
@@ -131,7 +118,7 @@ def list_facilities(request, filters: Query[FacilityFilter]):
         # Staffing lives in the workforce app, which builds on this one.
         from shegong.workforce.selectors import compliance_rows
 
-        division = _division_in_scope(request.auth, filters.division)
+        division = division_in_scope_or_404(user=request.auth, code=filters.division)
         rows = compliance_rows(division=division, as_of=timezone.localdate())
         facilities = facilities.filter(
             pk__in=[r.facility_id for r in rows if r.meets == filters.compliant]
@@ -150,7 +137,7 @@ def get_facility(request, facility_id: int):
 def create_facility(request, payload: FacilityIn):
     user = request.auth
     require(user, "network.add_facility")
-    division = _division_in_scope(user, payload.division_code)
+    division = division_in_scope_or_404(user=user, code=payload.division_code)
     facility = services.facility_create(
         actor=user,
         tier=payload.tier,
@@ -201,14 +188,14 @@ class CoverageQuery(Schema):
 @router.get("/coverage", summary="Coverage of a division's subtree on a date (F1–F3)")
 def get_coverage(request, params: Query[CoverageQuery]) -> dict:
     require(request.auth, "network.view_facility")
-    division = _division_in_scope(request.auth, params.division)
+    division = division_in_scope_or_404(user=request.auth, code=params.division)
     return coverage(division=division, as_of=params.as_of or timezone.localdate()).as_dict()
 
 
 @router.get("/coverage/children", summary="Coverage of each child division")
 def get_coverage_children(request, params: Query[CoverageQuery]) -> list[dict]:
     require(request.auth, "network.view_facility")
-    division = _division_in_scope(request.auth, params.division)
+    division = division_in_scope_or_404(user=request.auth, code=params.division)
     rows = coverage_by_child(
         user=request.auth, division=division, as_of=params.as_of or timezone.localdate()
     )
@@ -224,7 +211,7 @@ class TrendQuery(Schema):
 @router.get("/coverage/trend", summary="Month-by-month coverage")
 def get_coverage_trend(request, params: Query[TrendQuery]) -> list[dict]:
     require(request.auth, "network.view_facility")
-    division = _division_in_scope(request.auth, params.division)
+    division = division_in_scope_or_404(user=request.auth, code=params.division)
     if params.end < params.start or (params.end.year - params.start.year) > 20:
         raise HttpError(422, "start must precede end, within 20 years")
     return coverage_trend(division=division, start=params.start, end=params.end)
@@ -239,7 +226,7 @@ class StandardOut(Schema):
     document: str
 
 
-class StandardIn(Strict):
+class StandardIn(InputSchema):
     tier: Tier
     division_kind: str = ""
     min_full_time: int
@@ -274,7 +261,7 @@ class OrganisationOut(Schema):
     incubation_started_on: date | None
 
 
-class OrganisationIn(Strict):
+class OrganisationIn(InputSchema):
     name: str
     uscc: str
     division_code: str
@@ -308,7 +295,7 @@ def create_organisation(request, payload: OrganisationIn):
     )
     organisation = services.organisation_create(
         actor=user,
-        division=_division_in_scope(user, payload.division_code),
+        division=division_in_scope_or_404(user=user, code=payload.division_code),
         incubating_station=station,
         **data,
     )
@@ -337,12 +324,12 @@ class VisitOut(Schema):
         return list(obj.fixes.all())
 
 
-class FixIn(Strict):
+class FixIn(InputSchema):
     description: str
     deadline: date
 
 
-class VisitIn(Strict):
+class VisitIn(InputSchema):
     supervisor_id: int
     supervised_id: int
     visited_on: date
@@ -351,7 +338,7 @@ class VisitIn(Strict):
     fixes: list[FixIn] = []
 
 
-class ResolveIn(Strict):
+class ResolveIn(InputSchema):
     resolved_on: date
     follow_up: str
 

@@ -19,7 +19,7 @@ from shegong.core.roles import MANAGED_TIERS, SUPERVISING_TIER
 from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
 from shegong.core.xlsx import MAX_UPLOAD_BYTES, XLSX_CONTENT_TYPE, xlsx_response
 from shegong.geo.models import Level
-from shegong.geo.selectors import division_by_code
+from shegong.geo.selectors import division_in_scope_or_404
 from shegong.network import services
 from shegong.network.forms import (
     FacilityCreateForm,
@@ -62,20 +62,12 @@ def _as_of(request) -> date:
         return timezone.localdate()
 
 
-def _division(request):
-    code = request.GET.get("division") or request.user.division.code
-    division = division_by_code(user=request.user, code=code)
-    if division is None:
-        raise Http404
-    return division
-
-
 @require_GET
 @login_required
 @permission_required_or_403("network.view_facility")
 def dashboard(request):
     """Coverage and compliance of the user's division (or a division in scope) on a date."""
-    division = _division(request)
+    division = division_in_scope_or_404(user=request.user, code=request.GET.get("division"))
     as_of = _as_of(request)
     cov = coverage(division=division, as_of=as_of)
     comp = compliance(division=division, as_of=as_of)

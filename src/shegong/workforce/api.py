@@ -2,15 +2,14 @@
 
 from datetime import date
 
-from django.http import Http404
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from shegong.core.api import Pagination, require
+from shegong.core.api import InputSchema, Pagination, require
 from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
 from shegong.core.validators import mask_phone
-from shegong.geo.selectors import division_by_code
+from shegong.geo.selectors import division_in_scope_or_404
 from shegong.network.models import Facility
 from shegong.workforce import services
 from shegong.workforce.models import (
@@ -23,10 +22,6 @@ from shegong.workforce.models import (
 from shegong.workforce.selectors import compliance, grassroots_professionals, social_worker_list
 
 router = Router(tags=["workforce"])
-
-
-class Strict(Schema):
-    model_config = {"extra": "forbid"}
 
 
 class SocialWorkerOut(Schema):
@@ -49,7 +44,7 @@ class SocialWorkerOut(Schema):
         return obj.division.code
 
 
-class SocialWorkerIn(Strict):
+class SocialWorkerIn(InputSchema):
     name: str
     national_id: str
     division_code: str
@@ -69,7 +64,7 @@ class PostingOut(Schema):
     ended_on: date | None
 
 
-class PostingIn(Strict):
+class PostingIn(InputSchema):
     worker_id: int
     facility_id: int | None = None
     workplace_type: WorkplaceType | None = None
@@ -80,19 +75,12 @@ class PostingIn(Strict):
     post_type: str = ""
 
 
-class IdSearchIn(Strict):
+class IdSearchIn(InputSchema):
     national_id: str
 
 
-class EndIn(Strict):
+class EndIn(InputSchema):
     ended_on: date
-
-
-def _division(user, code: str | None):
-    division = division_by_code(user=user, code=code) if code else user.division
-    if division is None:
-        raise Http404
-    return division
 
 
 @router.get("/social-workers", response=list[SocialWorkerOut], summary="Social workers in scope")
@@ -129,7 +117,7 @@ def create_social_worker(request, payload: SocialWorkerIn):
         actor=user,
         name=payload.name,
         national_id=payload.national_id,
-        division=_division(user, payload.division_code),
+        division=division_in_scope_or_404(user=user, code=payload.division_code),
         qualification_level=payload.qualification_level,
         phone=payload.phone,
     )
@@ -188,14 +176,14 @@ class ProfessionalsQuery(Schema):
 @router.get("/professionals", summary="Social workers in post, and at the grassroots (F15, F16)")
 def get_professionals(request, params: Query[ProfessionalsQuery]) -> dict:
     require(request.auth, "network.view_facility")
-    division = _division(request.auth, params.division)
+    division = division_in_scope_or_404(user=request.auth, code=params.division)
     return grassroots_professionals(division=division, as_of=params.as_of or timezone.localdate())
 
 
 @router.get("/compliance", summary="Staffing compliance of a division's subtree on a date")
 def get_compliance(request, params: Query[ComplianceQuery]) -> dict:
     require(request.auth, "network.view_facility")
-    division = _division(request.auth, params.division)
+    division = division_in_scope_or_404(user=request.auth, code=params.division)
     result = compliance(
         division=division, as_of=params.as_of or timezone.localdate(), keep_rows=params.rows
     )
