@@ -28,7 +28,9 @@ from shegong.network.models import (
     OperatorKind,
     Tier,
 )
+from shegong.network.services import ARTICLE_STANDARD
 from shegong.workforce.models import Employment, Posting, QualificationLevel, SocialWorker
+from shegong.workforce.selectors import standard_kind
 from shegong.workforce.services import default_workplace_type
 
 FULLY_COVERED = (
@@ -49,15 +51,8 @@ ROOMS = 4350
 DEMO_COMMUNITY = "500105001001"  # the demo room worker's community has a room
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红建国文"
-STANDARD = {
-    (Tier.CENTRE, ""): 2,
-    (Tier.STATION, Kind.SUBDISTRICT): 2,
-    (Tier.STATION, Kind.TOWN): 1,
-    (Tier.STATION, Kind.TOWNSHIP): 1,
-    (Tier.STATION, Kind.OTHER_TOWN): 1,
-    (Tier.ROOM, Kind.URBAN): 2,
-    (Tier.ROOM, Kind.RURAL): 1,
-}
+# The article's standard (F4–F8), the one setup installs.
+STANDARD = {(tier, kind): minimum for tier, kind, minimum in ARTICLE_STANDARD}
 
 
 def _opening(rng: random.Random) -> date:
@@ -153,11 +148,7 @@ def demo_network_create(seed: int = 2021) -> dict[str, int]:
     for facility, (tier, division, opened, operating) in zip(facilities, plans, strict=True):
         if not operating:
             continue
-        required = (
-            STANDARD[(tier, division.kind if tier != Tier.CENTRE else "")]
-            if (tier != Tier.ROOM or division.kind in (Kind.URBAN, Kind.RURAL))
-            else 1
-        )
+        required = STANDARD[(tier, standard_kind(tier, division.kind))]
         # most facilities meet the standard; about one in six falls one short
         posted = required if rng.random() < 0.83 else required - 1
         for _ in range(max(0, posted)):
