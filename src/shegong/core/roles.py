@@ -40,6 +40,18 @@ _NETWORK_READ = {
     "network.view_supervisionvisit",
     "network.view_requiredfix",
 }
+# Training, honours, universities and poverty designations as such: no personal data.
+_TALENT_READ = {
+    "workforce.view_trainingprogramme",
+    "workforce.view_course",
+    "workforce.view_awardscheme",
+    "workforce.view_university",
+    "workforce.view_degreeprogramme",
+    "workforce.view_innovationbase",
+    "workforce.view_graduatecohort",
+    "geo.view_povertydesignation",
+}
+_NETWORK_READ |= _TALENT_READ
 # The social-worker registry holds personal data (national ID, phone).
 _WORKFORCE_READ = {
     "workforce.view_socialworker",
@@ -47,6 +59,9 @@ _WORKFORCE_READ = {
     "workforce.view_education",
     "workforce.view_registrationperiod",
     "workforce.view_continuingeducation",
+    "workforce.view_enrolment",
+    "workforce.view_award",
+    "workforce.view_dispatch",
 }
 _WORKFORCE_WRITE = {
     "workforce.add_socialworker",
@@ -56,7 +71,31 @@ _WORKFORCE_WRITE = {
     "workforce.add_education",
     "workforce.add_registrationperiod",
     "workforce.add_continuingeducation",
+    # Courses are run at every tier; registered people enrol and complete them.
+    "workforce.add_course",
+    "workforce.change_course",
+    "workforce.add_enrolment",
+    "workforce.change_enrolment",
 }
+# The city confers honours, partners with universities and designates poor areas.
+_CITY_TALENT_WRITE = {
+    "workforce.add_trainingprogramme",
+    "workforce.change_trainingprogramme",
+    "workforce.add_awardscheme",
+    "workforce.change_awardscheme",
+    "workforce.add_award",
+    "workforce.change_award",
+    "workforce.add_university",
+    "workforce.change_university",
+    "workforce.add_degreeprogramme",
+    "workforce.add_innovationbase",
+    "workforce.add_graduatecohort",
+    "workforce.change_graduatecohort",
+    "geo.add_povertydesignation",
+    "geo.change_povertydesignation",
+}
+# Dispatches are arranged by the city and the counties.
+_DISPATCH_WRITE = {"workforce.add_dispatch", "workforce.change_dispatch"}
 # Which tiers each role manages (create, edit, change status): the city its centres, a
 # county its stations, a station its rooms (issue #3).
 MANAGED_TIERS: dict[str, frozenset[str]] = {
@@ -83,6 +122,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _WORKFORCE_WRITE
         | _FACILITY_WRITE
         | _ORGANISATION_WRITE
+        | _CITY_TALENT_WRITE
+        | _DISPATCH_WRITE
         | {"geo.change_division", "network.add_staffingstandard"}
     ),
     Role.COUNTY_STAFF: frozenset(
@@ -93,6 +134,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _FACILITY_WRITE
         | _ORGANISATION_WRITE
         | _SUPERVISION_WRITE
+        | _DISPATCH_WRITE
     ),
     Role.STATION_STAFF: frozenset(
         _EVERYONE

@@ -72,6 +72,12 @@ class Division(models.Model):
         default=False,
         help_text=_("A prefecture-level grouping such as 市辖区 or 县 under a municipality."),
     )
+    population = models.PositiveIntegerField(
+        _("resident population"),
+        null=True,
+        blank=True,
+        help_text=_("Where known (census or yearbook); used for workers per 10,000 residents."),
+    )
 
     objects = DivisionQuerySet.as_manager()
     scope_path = "code"
@@ -137,3 +143,47 @@ class DivisionChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_name} {self.old_code} → {self.new_name} {self.new_code}"
+
+
+class PovertyKind(models.TextChoices):
+    POOR_COUNTY = "poor_county", _("Poor county")
+    DEEP_POVERTY_TOWN = "deep_poverty_town", _("Deep-poverty town")
+
+
+class PovertyDesignation(models.Model):
+    """A division designated a poor county or a deep-poverty town (F27), from a date and
+    possibly until one; kept as data the city edits, history included."""
+
+    division = models.ForeignKey(
+        Division,
+        verbose_name=_("division"),
+        on_delete=models.PROTECT,
+        related_name="poverty_designations",
+    )
+    kind = models.CharField(_("designation"), max_length=20, choices=PovertyKind.choices)
+    designated_on = models.DateField(_("designated on"))
+    lifted_on = models.DateField(_("lifted on"), null=True, blank=True)
+    document = models.CharField(_("document"), max_length=200, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_path = "division__code"
+
+    class Meta:
+        ordering = ["kind", "division__code"]
+        verbose_name = _("poverty designation")
+        verbose_name_plural = _("poverty designations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["division", "kind"],
+                condition=models.Q(lifted_on__isnull=True),
+                name="geo_one_open_designation",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(lifted_on__isnull=True)
+                | models.Q(lifted_on__gt=models.F("designated_on")),
+                name="geo_designation_dates",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.division.name} {self.get_kind_display()}"

@@ -258,3 +258,375 @@ class ContinuingEducation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} {self.hours}h"
+
+
+# --- Training -------------------------------------------------------------------------------
+
+
+class Audience(models.TextChoices):
+    """Who a course is for (F12 counts leading cadres, F14 social work specialists)."""
+
+    LEADING_CADRES = "leading_cadres", _("Leading cadres")
+    SPECIALISTS = "specialists", _("Social work specialists")
+    FRONTLINE = "frontline", _("Front-line social workers")
+    VOLUNTEERS = "volunteers", _("Volunteers")
+    OTHER = "other", _("Other")
+
+
+class TrainingProgramme(models.Model):
+    """A multi-year training plan (e.g. the "10,000 social work specialists" plan, F13)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    first_year = models.PositiveSmallIntegerField(_("first year"))
+    last_year = models.PositiveSmallIntegerField(_("last year"))
+    target_per_year = models.PositiveIntegerField(_("target person-times a year"), default=0)
+    division = models.ForeignKey(
+        "geo.Division", verbose_name=_("run by"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_path = "division__code"
+
+    class Meta:
+        ordering = ["-first_year", "name"]
+        verbose_name = _("training programme")
+        verbose_name_plural = _("training programmes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_year__gte=F("first_year")), name="workforce_programme_years"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def years(self) -> int:
+        return self.last_year - self.first_year + 1
+
+
+class Course(models.Model):
+    """A training course: audience, dates, hours, organiser. Registered people enrol and
+    attend; external attendees are a head-count. Person-times count in the year the course
+    starts."""
+
+    programme = models.ForeignKey(
+        TrainingProgramme,
+        verbose_name=_("programme"),
+        on_delete=models.PROTECT,
+        related_name="courses",
+        null=True,
+        blank=True,
+    )
+    title = models.CharField(_("title"), max_length=200)
+    audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
+    organiser = models.CharField(_("organiser"), max_length=200)
+    starts_on = models.DateField(_("start"))
+    ends_on = models.DateField(_("end"))
+    hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=1)
+    external_headcount = models.PositiveIntegerField(_("external attendees"), default=0)
+    division = models.ForeignKey(
+        "geo.Division", verbose_name=_("held for"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_path = "division__code"
+
+    class Meta:
+        ordering = ["-starts_on", "id"]
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="workforce_course_dates"
+            ),
+            models.CheckConstraint(
+                condition=Q(hours__gt=0) & Q(hours__lte=500), name="workforce_course_hours"
+            ),
+        ]
+        indexes = [models.Index(fields=["starts_on", "audience"], name="workforce_course_year")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Enrolment(models.Model):
+    """A registered person on a course; attendance, and the completion certificate that
+    credits the course hours as continuing education (``ce_credit``)."""
+
+    course = models.ForeignKey(
+        Course, verbose_name=_("course"), on_delete=models.CASCADE, related_name="enrolments"
+    )
+    worker = models.ForeignKey(
+        SocialWorker,
+        verbose_name=_("social worker"),
+        on_delete=models.PROTECT,
+        related_name="enrolments",
+    )
+    attended = models.BooleanField(_("attended"), default=False)
+    certificate_number = models.CharField(_("completion certificate"), max_length=40, blank=True)
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    ce_credit = models.OneToOneField(
+        ContinuingEducation,
+        verbose_name=_("continuing-education credit"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="enrolment",
+    )
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_path = "course__division__code"
+
+    class Meta:
+        ordering = ["course", "id"]
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        constraints = [
+            models.UniqueConstraint(fields=["course", "worker"], name="workforce_enrol_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.worker} @ {self.course}"
+
+
+# --- Honours and rewards ----------------------------------------------------------------------
+
+
+class HonourLevel(models.TextChoices):
+    NATIONAL = "national", _("National")
+    MUNICIPAL = "municipal", _("Municipal")
+    COUNTY = "county", _("County")
+
+
+class AwardScheme(models.Model):
+    """An honour or award (e.g. the Outstanding Talent Contribution Award, Famous Masters),
+    with its level and the standard reward paid to each person honoured."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    level = models.CharField(_("level"), max_length=16, choices=HonourLevel.choices)
+    reward_amount = models.DecimalField(
+        _("standard reward (yuan)"), max_digits=12, decimal_places=2, default=0
+    )
+    division = models.ForeignKey(
+        "geo.Division", verbose_name=_("conferred by"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_path = "division__code"
+
+    class Meta:
+        ordering = ["level", "name"]
+        verbose_name = _("award scheme")
+        verbose_name_plural = _("award schemes")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Award(models.Model):
+    """A person honoured by a scheme in a year, and the reward paid."""
+
+    scheme = models.ForeignKey(
+        AwardScheme, verbose_name=_("award"), on_delete=models.PROTECT, related_name="awards"
+    )
+    worker = models.ForeignKey(
+        SocialWorker,
+        verbose_name=_("social worker"),
+        on_delete=models.PROTECT,
+        related_name="awards",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    reward_amount = models.DecimalField(
+        _("reward (yuan)"), max_digits=12, decimal_places=2, default=0
+    )
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_path = "worker__division__code"
+
+    class Meta:
+        ordering = ["-year", "id"]
+        verbose_name = _("award")
+        verbose_name_plural = _("awards")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "worker", "year"], name="workforce_award_once_a_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(reward_amount__gte=0), name="workforce_award_amount"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme} {self.year}: {self.worker}"
+
+
+# --- Universities ----------------------------------------------------------------------------
+
+
+class University(models.Model):
+    """A university or college that educates social workers."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    division = models.ForeignKey(
+        "geo.Division", verbose_name=_("located in"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_path = "division__code"
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("university")
+        verbose_name_plural = _("universities")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DegreeProgramme(models.Model):
+    """A social work degree programme a university runs (F9 counts universities with one)."""
+
+    university = models.ForeignKey(
+        University,
+        verbose_name=_("university"),
+        on_delete=models.CASCADE,
+        related_name="programmes",
+    )
+    level = models.CharField(_("level"), max_length=16, choices=Degree.choices)
+    name = models.CharField(_("name"), max_length=200)
+    since_year = models.PositiveSmallIntegerField(_("since"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_path = "university__division__code"
+
+    class Meta:
+        ordering = ["university", "level"]
+        verbose_name = _("degree programme")
+        verbose_name_plural = _("degree programmes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["university", "level", "name"], name="workforce_programme_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.university} {self.name}"
+
+
+class InnovationBase(models.Model):
+    """A municipal social work innovation base run by a university, with its funding (F10)."""
+
+    university = models.ForeignKey(
+        University, verbose_name=_("university"), on_delete=models.PROTECT, related_name="bases"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    funded_amount = models.DecimalField(_("funding (yuan)"), max_digits=14, decimal_places=2)
+    first_year = models.PositiveSmallIntegerField(_("first year"))
+    last_year = models.PositiveSmallIntegerField(_("last year"))
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_path = "university__division__code"
+
+    class Meta:
+        ordering = ["university", "first_year"]
+        verbose_name = _("innovation base")
+        verbose_name_plural = _("innovation bases")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_year__gte=F("first_year")), name="workforce_base_years"
+            ),
+            models.CheckConstraint(condition=Q(funded_amount__gte=0), name="workforce_base_amount"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GraduateCohort(models.Model):
+    """Social work graduates of a university in a year, at a degree level (F11)."""
+
+    university = models.ForeignKey(
+        University, verbose_name=_("university"), on_delete=models.CASCADE, related_name="cohorts"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    level = models.CharField(_("level"), max_length=16, choices=Degree.choices)
+    graduates = models.PositiveIntegerField(_("graduates"))
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_path = "university__division__code"
+
+    class Meta:
+        ordering = ["-year", "university"]
+        verbose_name = _("graduate cohort")
+        verbose_name_plural = _("graduate cohorts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["university", "year", "level"], name="workforce_cohort_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.university} {self.year}: {self.graduates}"
+
+
+# --- Dispatches -----------------------------------------------------------------------------
+
+
+class Dispatch(models.Model):
+    """A social worker sent for a period from a home facility to serve in a poor county or
+    deep-poverty town (F26), at a host facility there when there is one."""
+
+    worker = models.ForeignKey(
+        SocialWorker,
+        verbose_name=_("social worker"),
+        on_delete=models.PROTECT,
+        related_name="dispatches",
+    )
+    home_facility = models.ForeignKey(
+        "network.Facility",
+        verbose_name=_("home facility"),
+        on_delete=models.PROTECT,
+        related_name="dispatched_from",
+        null=True,
+        blank=True,
+    )
+    host_division = models.ForeignKey(
+        "geo.Division", verbose_name=_("sent to"), on_delete=models.PROTECT, related_name="+"
+    )
+    host_facility = models.ForeignKey(
+        "network.Facility",
+        verbose_name=_("host facility"),
+        on_delete=models.PROTECT,
+        related_name="dispatched_to",
+        null=True,
+        blank=True,
+    )
+    starts_on = models.DateField(_("start"))
+    ends_on = models.DateField(_("end"), null=True, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=300)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on", "id"]
+        verbose_name = _("dispatch")
+        verbose_name_plural = _("dispatches")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gt=F("starts_on")),
+                name="workforce_dispatch_dates",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.worker} → {self.host_division}"
+
+    @classmethod
+    def scope_q(cls, user) -> Q:
+        """Seen where the person serves (the host area) and where they come from."""
+        prefix = user.scope_prefix
+        return Q(host_division__code__startswith=prefix) | Q(
+            worker__division__code__startswith=prefix
+        )
