@@ -9,9 +9,12 @@ HOST ?= 127.0.0.1:8000
 .PHONY: start install setup run test test-fast lint format check-deploy messages browser vendor clean
 
 ## start: install everything, set up SQLite with Chongqing's divisions and demo users, serve
+## (gunicorn, and beside it the background worker that runs imports; both stop together)
 start: install
 	SHEGONG_DEMO=1 $(VENV)/shegong setup --demo
 	@echo "Shegong is starting at http://$(HOST)/ (Ctrl+C to stop)"
+	SHEGONG_DEMO=1 $(VENV)/shegong db_worker --no-reload & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT; \
 	SHEGONG_DEMO=1 $(VENV)/gunicorn shegong.config.wsgi --bind $(HOST) --workers 2 --access-logfile -
 
 ## install: Python 3.13 virtualenv with the locked dependencies (front-end files are vendored)

@@ -55,8 +55,9 @@ def load(cursor) -> None:
     cursor.execute(
         f"""
         INSERT INTO workforce_socialworker (name, national_id, national_id_hash,
-                                            qualification_level, phone, division_id, created_at)
-        SELECT '社工' || g, 'x', md5(g::text) || md5((g + 1)::text), 'social_worker', '',
+                                            qualification_level, certificate_number, phone,
+                                            division_id, created_at)
+        SELECT '社工' || g, 'x', md5(g::text) || md5((g + 1)::text), 'social_worker', '', '',
                (SELECT division_id FROM network_facility WHERE id = {first}), now()
         FROM generate_series(1, {WORKERS}) g
         """
@@ -65,10 +66,10 @@ def load(cursor) -> None:
     first_worker = cursor.fetchone()[0]
     cursor.execute(
         f"""
-        INSERT INTO workforce_posting (worker_id, facility_id, employment, post_type,
-                                       started_on, ended_on)
+        INSERT INTO workforce_posting (worker_id, facility_id, workplace_type, workplace_name,
+                                       employment, post_type, started_on, ended_on)
         SELECT {first_worker} + g - 1,
-               {first} + (g::bigint * 7919) % {facilities},
+               {first} + (g::bigint * 7919) % {facilities}, 'grassroots', '',
                CASE WHEN g % 10 < 8 THEN 'full_time' ELSE 'part_time' END, '',
                DATE '2019-01-01' + (g % 1500)::int,
                CASE WHEN g % 13 = 0 THEN DATE '2019-01-01' + (g % 1500)::int + 400 ELSE NULL END

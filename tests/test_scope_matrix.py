@@ -21,8 +21,19 @@ from shegong.core.audit import audit_record
 from shegong.core.roles import Role
 from shegong.core.validators import national_id_check_digit
 from shegong.geo.models import Division
+from shegong.geo.services import poverty_designate
 from shegong.network.services import facility_create, supervision_visit_create
-from shegong.workforce.services import posting_create, social_worker_create
+from shegong.workforce.services import (
+    award_create,
+    award_scheme_create,
+    course_create,
+    dispatch_create,
+    enrolment_create,
+    posting_create,
+    social_worker_create,
+    training_programme_create,
+    university_create,
+)
 from tests.conftest import ROLE_DIVISIONS, make_user
 
 pytestmark = pytest.mark.django_db
@@ -371,6 +382,309 @@ ENDPOINTS: dict[str, Endpoint] = {
         inside=lambda c: {"posting_id": c.net["posting_in"]},
         outside=lambda c: {"posting_id": c.net["posting_out"]},
     ),
+    # workforce pages
+    "workforce:dashboard": Endpoint(
+        perm="network.view_facility",
+        query=lambda c, inside: {"division": c.inside_code if inside else c.outside_code},
+        outside=lambda c: {},
+    ),
+    "workforce:workers": Endpoint(
+        perm="workforce.view_socialworker", no_leak=_html_lacks(lambda c: "社工out")
+    ),
+    "workforce:worker": Endpoint(
+        perm="workforce.view_socialworker",
+        inside=lambda c: {"pk": c.net["worker_in"]},
+        outside=lambda c: {"pk": c.net["worker_out"]},
+    ),
+    "workforce:training": Endpoint(
+        perm="workforce.view_course", no_leak=_html_lacks(lambda c: "课程out")
+    ),
+    "workforce:course": Endpoint(
+        perm="workforce.view_course",
+        inside=lambda c: {"pk": c.net["course_in"]},
+        outside=lambda c: {"pk": c.net["course_out"]},
+    ),
+    "workforce:import": Endpoint(perm="workforce.add_socialworker"),
+    "workforce:import_template": Endpoint(perm="workforce.add_socialworker"),
+    # talent (training, honours, universities, dispatches)
+    "api:list_programmes": Endpoint(
+        api=True,
+        perm="workforce.view_trainingprogramme",
+        no_leak=lambda c, r: all(p["id"] != c.net["programme_out"] for p in r.json()["results"]),
+    ),
+    "api:create_programme": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.add_trainingprogramme",
+        ok=201,
+        body=lambda c, inside: {
+            "name": "矩阵计划",
+            "division_code": c.inside_code if inside else c.outside_code,
+            "first_year": 2024,
+            "last_year": 2026,
+        },
+        outside=lambda c: {},
+    ),
+    "api:list_courses": Endpoint(
+        api=True,
+        perm="workforce.view_course",
+        no_leak=lambda c, r: all(x["id"] != c.net["course_out"] for x in r.json()["results"]),
+    ),
+    "api:create_course": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.add_course",
+        ok=201,
+        body=lambda c, inside: {
+            "title": "矩阵课程",
+            "audience": "specialists",
+            "organiser": "矩阵中心",
+            "starts_on": "2024-05-01",
+            "ends_on": "2024-05-02",
+            "hours": "12.5",
+            "division_code": c.inside_code if inside else c.outside_code,
+        },
+        outside=lambda c: {},
+    ),
+    "api:set_course_headcount": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.change_course",
+        body={"external_headcount": 5},
+        inside=lambda c: {"course_id": c.net["course_in"]},
+        outside=lambda c: {"course_id": c.net["course_out"]},
+    ),
+    "api:list_enrolments": Endpoint(
+        api=True,
+        perm="workforce.view_enrolment",
+        inside=lambda c: {"course_id": c.net["course_done_in"]},
+        outside=lambda c: {"course_id": c.net["course_done_out"]},
+    ),
+    "api:create_enrolment": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.add_enrolment",
+        ok=201,
+        body=lambda c, inside: {"worker_id": c.net["worker_in" if inside else "worker_out"]},
+        inside=lambda c: {"course_id": c.net["course_in"]},
+        outside=lambda c: {"course_id": c.net["course_out"]},
+    ),
+    "api:set_attendance": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.change_enrolment",
+        body={"attended": True},
+        inside=lambda c: {"enrolment_id": c.net["enrolment_in"]},
+        outside=lambda c: {"enrolment_id": c.net["enrolment_out"]},
+    ),
+    "api:complete_enrolment": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.change_enrolment",
+        body={"completed_on": "2024-03-02", "certificate_number": "矩阵001"},
+        inside=lambda c: {"enrolment_id": c.net["enrolment_in"]},
+        outside=lambda c: {"enrolment_id": c.net["enrolment_out"]},
+    ),
+    "api:get_person_times": Endpoint(
+        api=True,
+        perm="workforce.view_course",
+        query=lambda c, inside: {"division": c.inside_code if inside else c.outside_code},
+        outside=lambda c: {},
+    ),
+    "api:list_award_schemes": Endpoint(
+        api=True,
+        perm="workforce.view_awardscheme",
+        no_leak=lambda c, r: all(s["id"] != c.net["scheme_out"] for s in r.json()["results"]),
+    ),
+    "api:create_award_scheme": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.add_awardscheme",
+        ok=201,
+        body=lambda c, inside: {
+            "name": "矩阵奖",
+            "level": "municipal",
+            "reward_amount": "5000.00",
+            "division_code": c.inside_code if inside else c.outside_code,
+        },
+        outside=lambda c: {},
+    ),
+    "api:list_awards": Endpoint(
+        api=True,
+        perm="workforce.view_award",
+        no_leak=lambda c, r: all(a["id"] != c.net["award_out"] for a in r.json()["results"]),
+    ),
+    "api:create_award": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.add_award",
+        ok=201,
+        body=lambda c, inside: {
+            "scheme_id": c.net["scheme_in" if inside else "scheme_out"],
+            "worker_id": c.net["worker_in" if inside else "worker_out"],
+            "year": 2024,
+        },
+        outside=lambda c: {},
+    ),
+    "api:get_honours_summary": Endpoint(
+        api=True,
+        perm="workforce.view_awardscheme",
+        query=lambda c, inside: {"division": c.inside_code if inside else c.outside_code},
+        outside=lambda c: {},
+    ),
+    "api:list_universities": Endpoint(
+        api=True,
+        perm="workforce.view_university",
+        no_leak=lambda c, r: all(u["id"] != c.net["university_out"] for u in r.json()["results"]),
+    ),
+    "api:create_university": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.add_university",
+        ok=201,
+        body=lambda c, inside: {
+            "name": "矩阵大学",
+            "division_code": c.inside_code if inside else c.outside_code,
+        },
+        outside=lambda c: {},
+    ),
+    "api:add_degree_programme": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.add_degreeprogramme",
+        ok=201,
+        body={"level": "bachelor", "name": "社会工作", "since_year": 2005},
+        inside=lambda c: {"university_id": c.net["university_in"]},
+        outside=lambda c: {"university_id": c.net["university_out"]},
+    ),
+    "api:add_innovation_base": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.add_innovationbase",
+        ok=201,
+        body={"name": "矩阵基地", "funded_amount": "200000", "first_year": 2023, "last_year": 2025},
+        inside=lambda c: {"university_id": c.net["university_in"]},
+        outside=lambda c: {"university_id": c.net["university_out"]},
+    ),
+    "api:record_graduate_cohort": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.add_graduatecohort",
+        body={"year": 2023, "level": "bachelor", "graduates": 40},
+        inside=lambda c: {"university_id": c.net["university_in"]},
+        outside=lambda c: {"university_id": c.net["university_out"]},
+    ),
+    "api:list_dispatches": Endpoint(
+        api=True,
+        perm="workforce.view_dispatch",
+        no_leak=lambda c, r: all(d["id"] != c.net["dispatch_out"] for d in r.json()["results"]),
+    ),
+    "api:create_dispatch": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.add_dispatch",
+        ok=201,
+        body=lambda c, inside: {
+            "worker_id": c.net["worker_in" if inside else "worker_out"],
+            "host_division_code": "500105001001" if inside else "510104017001",
+            "starts_on": "2023-01-01",
+            "ends_on": "2023-06-30",
+            "purpose": "驻点服务",
+        },
+        outside=lambda c: {},
+    ),
+    "api:end_dispatch": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.change_dispatch",
+        body={"ended_on": "2024-06-01"},
+        inside=lambda c: {"dispatch_id": c.net["dispatch_in"]},
+        outside=lambda c: {"dispatch_id": c.net["dispatch_out"]},
+    ),
+    "api:get_talent_figures": Endpoint(
+        api=True,
+        perm="workforce.view_course",
+        query=lambda c, inside: {
+            "division": c.inside_code if inside else c.outside_code,
+            "year": 2024,
+        },
+        outside=lambda c: {},
+    ),
+    "api:list_poverty_designations": Endpoint(
+        api=True,
+        perm="geo.view_povertydesignation",
+        no_leak=lambda c, r: all(d["id"] != c.net["designation_out"] for d in r.json()["results"]),
+    ),
+    "api:create_poverty_designation": Endpoint(
+        api=True,
+        method="post",
+        perm="geo.add_povertydesignation",
+        ok=201,
+        body=lambda c, inside: {
+            "division_code": "500105002" if inside else "510104017",
+            "kind": "deep_poverty_town",
+            "designated_on": "2020-01-01",
+        },
+        outside=lambda c: {},
+    ),
+    "api:lift_poverty_designation": Endpoint(
+        api=True,
+        method="post",
+        perm="geo.change_povertydesignation",
+        body={"lifted_on": "2024-06-01"},
+        inside=lambda c: {"designation_id": c.net["designation_in"]},
+        outside=lambda c: {"designation_id": c.net["designation_out"]},
+    ),
+    "api:set_division_population": Endpoint(
+        api=True,
+        method="post",
+        perm="geo.change_division",
+        body={"population": 1000},
+        inside=lambda c: {"code": c.inside_code},
+        outside=lambda c: {"code": c.outside_code},
+    ),
+    # bulk onboarding and jobs
+    "api:import_social_workers": Endpoint(
+        api=True,
+        method="post",
+        perm="workforce.add_socialworker",
+        ok=422,  # the matrix posts no file: allowed roles get past the permission check only
+    ),
+    "api:social_worker_import_template": Endpoint(api=True, perm="workforce.add_socialworker"),
+    "api:get_job": Endpoint(
+        api=True,
+        inside=lambda c: {"job_id": _job(c.user).pk},
+        outside=lambda c: {"job_id": _job(c.outsider).pk},
+    ),
+    "core:job": Endpoint(
+        inside=lambda c: {"pk": _job(c.user).pk},
+        outside=lambda c: {"pk": _job(c.outsider).pk},
+    ),
+    # honours, universities, dispatches pages
+    "workforce:honours": Endpoint(
+        perm="workforce.view_awardscheme",
+        no_leak=lambda c, r: all(t not in r.content.decode() for t in ("社工out", "奖out")),
+    ),
+    "workforce:universities": Endpoint(
+        perm="workforce.view_university", no_leak=_html_lacks(lambda c: "大学out")
+    ),
+    "workforce:dispatches": Endpoint(
+        perm="workforce.view_dispatch",
+        no_leak=lambda c, r: all(
+            t not in r.content.decode()
+            for t in ("社工out", Division.objects.get(code="510104017").name)
+        ),
+    ),
+    "workforce:dispatch_end": Endpoint(
+        perm="workforce.change_dispatch",
+        inside=lambda c: {"pk": c.net["dispatch_in"]},
+        outside=lambda c: {"pk": c.net["dispatch_out"]},
+    ),
+    "workforce:designation_lift": Endpoint(
+        perm="geo.change_povertydesignation",
+        inside=lambda c: {"pk": c.net["designation_in"]},
+        outside=lambda c: {"pk": c.net["designation_out"]},
+    ),
 }
 
 
@@ -466,6 +780,8 @@ def _network() -> dict:
         posting = posting_create(
             actor=None, worker=worker, facility=room, employment="full_time", started_on=start
         )
+        talent = _talent(side, town, community, worker)
+        net.update(talent)
         net.update(
             {
                 f"station_{side}": station.pk,
@@ -478,6 +794,58 @@ def _network() -> dict:
             }
         )
     return net
+
+
+def _talent(side: str, town: str, community: str, worker) -> dict:
+    """A designation, programme, courses (one with an enrolment), award scheme and award,
+    university and dispatch on one side of the matrix."""
+    place = Division.objects.get(code=community)
+    designation = poverty_designate(
+        actor=None,
+        division=Division.objects.get(code=town),
+        kind="deep_poverty_town",
+        designated_on=date(2019, 1, 1),
+    )
+    programme = training_programme_create(
+        actor=None, name=f"计划{side}", division=place, first_year=2023, last_year=2025
+    )
+
+    def course(title):
+        return course_create(
+            actor=None,
+            title=title,
+            audience="specialists",
+            organiser="中心",
+            starts_on=date(2024, 3, 1),
+            ends_on=date(2024, 3, 2),
+            hours=8,
+            division=place,
+            programme=programme,
+        )
+
+    open_course, done_course = course(f"课程{side}"), course(f"已办课程{side}")
+    enrolment = enrolment_create(actor=None, course=done_course, worker=worker)
+    scheme = award_scheme_create(actor=None, name=f"奖{side}", level="county", division=place)
+    award = award_create(actor=None, scheme=scheme, worker=worker, year=2023)
+    university = university_create(actor=None, name=f"大学{side}", division=place)
+    dispatch = dispatch_create(
+        actor=None,
+        worker=worker,
+        host_division=place,
+        starts_on=date(2024, 1, 1),
+        purpose="驻点",
+    )
+    return {
+        f"designation_{side}": designation.pk,
+        f"programme_{side}": programme.pk,
+        f"course_{side}": open_course.pk,
+        f"course_done_{side}": done_course.pk,
+        f"enrolment_{side}": enrolment.pk,
+        f"scheme_{side}": scheme.pk,
+        f"award_{side}": award.pk,
+        f"university_{side}": university.pk,
+        f"dispatch_{side}": dispatch.pk,
+    }
 
 
 def _allowed(endpoint: Endpoint, user: User) -> bool:
@@ -578,3 +946,15 @@ def test_outside_scope_changes_nothing(client, ctx_for):
     from shegong.accounts.models import ApiToken
 
     assert ApiToken.objects.get(pk=ctx.foreign_token_id).revoked_at is None
+
+
+def _job(user: User):
+    """An import job started by ``user`` (only they, and a city admin of the area, see it)."""
+    from shegong.core.models import ImportJob
+
+    return ImportJob.objects.create(
+        kind="workforce.social_workers",
+        filename="matrix.xlsx",
+        created_by=user,
+        division=user.division,
+    )

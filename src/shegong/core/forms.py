@@ -21,3 +21,11 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class NoEchoInput(forms.TextInput):
+    """A text box that never renders the value typed (a national ID is not sent back in
+    a page, security.md 14): after an error the user types it again."""
+
+    def format_value(self, value):
+        return None

@@ -1,10 +1,11 @@
-"""Core models: the append-only, hash-chained audit trail."""
+"""Core models: the append-only, hash-chained audit trail; background import jobs."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from shegong.core.roles import Role
 from shegong.core.scoping import RestrictedQuerySet
 
 
@@ -95,3 +96,81 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.last_seq} {self.last_hash[:12]}"
+
+
+class ImportJob(models.Model):
+    """A file import run as a background task: the uploaded file, its progress, and the
+    report (counts and the bad rows). Only its creator sees a job, and city administrators
+    the jobs of their division subtree. The uploaded bytes (which may hold personal data)
+    are dropped once the job has finished."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    MAX_STORED_ERRORS = 1000
+
+    kind = models.CharField(_("kind"), max_length=40)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    filename = models.CharField(_("file"), max_length=255)
+    data = models.BinaryField(editable=False, default=b"")
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    done_rows = models.PositiveIntegerField(_("rows done"), default=0)
+    phase = models.CharField(_("phase"), max_length=100, blank=True)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    error_count = models.PositiveIntegerField(_("bad rows"), default=0)
+    # [{"line": Excel row number, "reason": "..."}], the first MAX_STORED_ERRORS of them
+    errors = models.JSONField(_("bad rows"), default=list, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    division = models.ForeignKey(
+        "geo.Division", verbose_name=_("division"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    started_at = models.DateTimeField(_("running since"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_path = "division__code"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} {self.filename}"
+
+    @classmethod
+    def scope_q(cls, user) -> Q:
+        """The creator sees their own jobs; a city administrator those of their subtree."""
+        prefix = user.scope_prefix
+        if not prefix:
+            return Q(pk__in=[])
+        in_scope = Q(**{f"{cls.scope_path}__startswith": prefix})
+        if user.role == Role.CITY_ADMIN:
+            return in_scope
+        return in_scope & Q(created_by_id=user.pk)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.finished:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(100, self.done_rows * 100 // self.total_rows)

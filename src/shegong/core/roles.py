@@ -29,6 +29,8 @@ _EVERYONE = {
     "accounts.view_apitoken",
     "accounts.add_apitoken",
     "accounts.change_apitoken",
+    # Background import jobs: scope_q shows a user only their own (a city admin their area's).
+    "core.view_importjob",
 }
 
 # Reading the network (facilities, standards, organisations, supervision): no personal data.

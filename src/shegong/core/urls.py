@@ -6,4 +6,5 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("audit/", views.audit_list, name="audit"),
+    path("jobs/<int:pk>/", views.job_detail, name="job"),
 ]

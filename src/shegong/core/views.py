@@ -6,8 +6,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from shegong.core.audit import audit_verify
-from shegong.core.models import AuditEvent
+from shegong.core.models import AuditEvent, ImportJob
 from shegong.core.permissions import permission_required_or_403
+from shegong.core.scoping import VIEW, get_scoped_or_404
 from shegong.geo.selectors import division_counts
 
 
@@ -50,6 +51,16 @@ def audit_list(request):
             "report": report,
         },
     )
+
+
+@require_GET
+@login_required
+def job_detail(request, pk: int):
+    """A background import job: its progress while it runs (htmx polls this page), then
+    its report with every bad row. Only its creator (and a city administrator) sees it."""
+    job = get_scoped_or_404(ImportJob.objects.defer("data"), request.user, VIEW, pk=pk)
+    template = "core/job.html#job" if request.headers.get("HX-Request") else "core/job.html"
+    return render(request, template, {"job": job})
 
 
 def error_404(request, exception=None):

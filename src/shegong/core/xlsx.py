@@ -35,11 +35,14 @@ def workbook_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence[A
     sheet.append([str(h) for h in headers])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([_plain(value) for value in row])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = TYPE_STRING  # never a formula, whatever it starts with
+    # (``sheet.max_row`` scans every cell: looking rows up by it made large exports quadratic)
+    for number, row in enumerate(rows, start=2):
+        values = [_plain(value) for value in row]
+        sheet.append(values)
+        for column, value in enumerate(values, start=1):
+            if isinstance(value, str):
+                # never a formula, whatever it starts with
+                sheet.cell(row=number, column=column).data_type = TYPE_STRING
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)
@@ -113,6 +116,70 @@ def read_sheet(data: bytes, columns: Sequence[str], required: Sequence[str]) -> 
     return result
 
 
+def cell_text(value: Any) -> str:
+    """A cell's value as the text an import checks (dates as YYYY-MM-DD, 12.0 as 12)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+class SheetStream:
+    """The data rows of an uploaded sheet, read one at a time (openpyxl's read-only mode),
+    so a file of tens of thousands of rows is never held as cells in memory.
+
+    Opening checks the file and the header (``SheetError``); ``estimated_rows`` is what the
+    sheet declares (it may be absent or wrong); iterating yields ``SheetRow``s, skipping
+    empty rows; ``rows`` counts the data rows yielded so far.
+    """
+
+    def __init__(self, data: bytes, columns: Sequence[str], required: Sequence[str]):
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise SheetError(_("The file is larger than 20 MB."))
+        try:
+            self._book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise SheetError(_("The file is not an Excel .xlsx workbook.")) from exc
+        sheet = self._book.worksheets[0]
+        self._rows = sheet.iter_rows(values_only=True)
+        header = next(self._rows, None)
+        if not header or not any(h is not None and str(h).strip() for h in header):
+            self.close()
+            raise SheetError(_("The file is empty."))
+        names = [str(h).strip() if h is not None else "" for h in header]
+        missing = [c for c in required if c not in names]
+        if missing:
+            self.close()
+            raise SheetError(_("The header lacks the column(s): %(c)s") % {"c": "、".join(missing)})
+        self._positions = [(c, names.index(c)) for c in columns if c in names]
+        try:
+            self.estimated_rows = max(0, int(sheet.max_row or 0) - 1)
+        except (TypeError, ValueError):
+            self.estimated_rows = 0
+        self.rows = 0
+
+    def __iter__(self):
+        for number, row in enumerate(self._rows, start=2):
+            if row is None or all(v is None or str(v).strip() == "" for v in row):
+                continue
+            width = len(row)
+            values = {
+                column: cell_text(row[position]) if position < width else ""
+                for column, position in self._positions
+            }
+            self.rows += 1
+            yield SheetRow(number, values)
+        self.close()
+
+    def close(self) -> None:
+        self._book.close()
+
+
 def parse_date(value: str) -> date:
     """A date written as YYYY-MM-DD (or an Excel date)."""
     try:
@@ -128,6 +195,7 @@ class ImportReport:
     created: int = 0
     unchanged: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    rows: int = 0  # data rows read (set by the streaming imports)
 
     @property
     def ok(self) -> bool:

@@ -3,17 +3,21 @@
 from datetime import date
 
 from django.http import Http404
-from ninja import FilterSchema, Query, Router, Schema
+from ninja import Field, FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from shegong.core.api import Pagination
-from shegong.geo.models import Division, Kind, Level
+from shegong.core.api import InputSchema, Pagination, require
+from shegong.core.scoping import CHANGE, get_scoped_or_404
+from shegong.geo import services
+from shegong.geo.models import Division, Kind, Level, PovertyDesignation, PovertyKind
 from shegong.geo.selectors import (
     division_by_code,
     division_children,
     division_counts,
     division_history,
+    division_in_scope_or_404,
     division_list,
+    poverty_designation_list,
 )
 
 router = Router(tags=["divisions"])
@@ -53,6 +57,111 @@ class DivisionFilter(FilterSchema):
     parent: str | None = None
     name: str | None = None
     code: str | None = None
+
+
+class PovertyDesignationOut(Schema):
+    id: int
+    division_code: str = Field(..., alias="division.code")
+    division_name: str = Field(..., alias="division.name")
+    kind: PovertyKind
+    designated_on: date
+    lifted_on: date | None
+    document: str
+
+
+class PovertyDesignationIn(InputSchema):
+    division_code: str
+    kind: PovertyKind
+    designated_on: date
+    document: str = ""
+
+
+class LiftIn(InputSchema):
+    lifted_on: date
+
+
+class PovertyQuery(Schema):
+    kind: PovertyKind | None = None
+    open_on: date | None = None
+    division: str | None = None
+
+
+class PopulationIn(InputSchema):
+    population: int | None
+
+
+class PopulationOut(Schema):
+    code: str
+    name: str
+    population: int | None
+
+
+# Declared before "/divisions/{code}" so that its path does not swallow these.
+@router.get(
+    "/divisions/poverty-designations",
+    response=list[PovertyDesignationOut],
+    summary="Poor counties and deep-poverty towns in scope (history included)",
+)
+@paginate(Pagination)
+def list_poverty_designations(request, params: Query[PovertyQuery]):
+    user = request.auth
+    require(user, "geo.view_povertydesignation")
+    return poverty_designation_list(
+        user=user,
+        kind=params.kind,
+        open_on=params.open_on,
+        division=division_in_scope_or_404(user=user, code=params.division)
+        if params.division
+        else None,
+    )
+
+
+@router.post(
+    "/divisions/poverty-designations",
+    response={201: PovertyDesignationOut},
+    summary="Designate a poor county or deep-poverty town",
+)
+def create_poverty_designation(request, payload: PovertyDesignationIn):
+    user = request.auth
+    require(user, "geo.add_povertydesignation")
+    designation = services.poverty_designate(
+        actor=user,
+        division=division_in_scope_or_404(user=user, code=payload.division_code),
+        kind=payload.kind,
+        designated_on=payload.designated_on,
+        document=payload.document,
+    )
+    return Status(201, designation)
+
+
+@router.post(
+    "/divisions/poverty-designations/{designation_id}/lift",
+    response=PovertyDesignationOut,
+    summary="Lift a designation",
+)
+def lift_poverty_designation(request, designation_id: int, payload: LiftIn):
+    designation = get_scoped_or_404(
+        PovertyDesignation.objects.select_related("division"),
+        request.auth,
+        CHANGE,
+        pk=designation_id,
+    )
+    return services.poverty_lift(
+        actor=request.auth, designation=designation, lifted_on=payload.lifted_on
+    )
+
+
+@router.post(
+    "/divisions/{code}/population",
+    response=PopulationOut,
+    summary="Set (or clear) a division's resident population",
+)
+def set_division_population(request, code: str, payload: PopulationIn):
+    require(request.auth, "geo.change_division")
+    division = division_in_scope_or_404(user=request.auth, code=code)
+    return services.division_set_population(
+        actor=request.auth, division=division, population=payload.population
+    )
 
 
 def _get(request, code: str) -> Division:

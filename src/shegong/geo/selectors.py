@@ -7,7 +7,15 @@ import os
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Left
 
-from shegong.geo.models import LEVEL_BY_LENGTH, LEVEL_ORDER, Division, DivisionChange, Kind, Level
+from shegong.geo.models import (
+    LEVEL_BY_LENGTH,
+    LEVEL_ORDER,
+    Division,
+    DivisionChange,
+    Kind,
+    Level,
+    PovertyDesignation,
+)
 
 
 def division_list(*, user, level=None, kind=None, parent=None, name=None, code=None) -> QuerySet:
@@ -124,3 +132,44 @@ def division_in_scope_or_404(*, user, code: str | None) -> Division:
     if division is None:
         raise Http404
     return division
+
+
+def poverty_designation_covering(*, division: Division, day, kind: str | None = None):
+    """The designation (poor county or deep-poverty town) open on ``day`` of ``division``
+    or of a division it lies inside, or None."""
+    qs = (
+        PovertyDesignation.objects.filter(
+            division__code__in=[*division.ancestor_codes(), division.code],
+            designated_on__lte=day,
+        )
+        .filter(Q(lifted_on__isnull=True) | Q(lifted_on__gt=day))
+        .select_related("division")
+    )
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-division__code").first()
+
+
+def poverty_designations_open(*, division: Division, day, kind: str | None = None) -> QuerySet:
+    """Designations open on ``day`` for divisions in ``division``'s subtree (F27 counts the
+    deep-poverty towns)."""
+    qs = PovertyDesignation.objects.filter(
+        division__code__startswith=division.code, designated_on__lte=day
+    ).filter(Q(lifted_on__isnull=True) | Q(lifted_on__gt=day))
+    return qs.filter(kind=kind) if kind else qs
+
+
+def poverty_designation_list(
+    *, user, kind: str | None = None, open_on=None, division: Division | None = None
+) -> QuerySet:
+    """Designations the user may see, history included (``open_on``: only those open then)."""
+    qs = PovertyDesignation.objects.restrict(user, "view").select_related("division")
+    if division is not None:
+        qs = qs.filter(division__code__startswith=division.code)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if open_on is not None:
+        qs = qs.filter(designated_on__lte=open_on).filter(
+            Q(lifted_on__isnull=True) | Q(lifted_on__gt=open_on)
+        )
+    return qs.order_by("kind", "division__code", "-designated_on")

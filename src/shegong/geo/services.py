@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
+from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shegong.core.audit import audit_record
-from shegong.geo.models import CODE_LENGTHS, LEVEL_ORDER, Division, DivisionChange
+from shegong.geo.models import (
+    CODE_LENGTHS,
+    LEVEL_ORDER,
+    Division,
+    DivisionChange,
+    Level,
+    PovertyDesignation,
+    PovertyKind,
+)
 
 
 def division_change_code(
@@ -75,4 +85,119 @@ def division_change_code(
             before={"code": old_code, "name": subtree[0][2] if subtree else ""},
             after={"code": division.code, "name": division.name, "subtree": len(subtree)},
         )
+    return division
+
+
+def _check(actor, perm: str, division: Division) -> None:
+    """Permission (403) and scope (404) of ``actor``; ``actor=None`` is the system."""
+    if actor is None:
+        return
+    if not actor.has_perm(perm):
+        raise PermissionDenied
+    if not division.code.startswith(actor.scope_prefix):
+        raise Http404
+
+
+# A poor county is a county-level division, a deep-poverty town a town-level one.
+_DESIGNATION_LEVEL = {
+    PovertyKind.POOR_COUNTY: Level.COUNTY,
+    PovertyKind.DEEP_POVERTY_TOWN: Level.TOWN,
+}
+
+
+@transaction.atomic
+def poverty_designate(
+    *, actor, division: Division, kind: str, designated_on: date, document: str = ""
+) -> PovertyDesignation:
+    """Designate a county a poor county or a town a deep-poverty town, from a date (one open
+    designation per division and kind)."""
+    _check(actor, "geo.add_povertydesignation", division)
+    if kind not in PovertyKind.values:
+        raise ValidationError({"kind": [_("Unknown designation.")]})
+    if division.level != _DESIGNATION_LEVEL[kind]:
+        raise ValidationError(
+            {"division": [_("A poor county must be a county, a deep-poverty town a town.")]}
+        )
+    if designated_on > timezone.localdate():
+        raise ValidationError({"designated_on": [_("The date cannot be in the future.")]})
+    message = _("This division already has an open designation of this kind.")
+    if PovertyDesignation.objects.filter(
+        division=division, kind=kind, lifted_on__isnull=True
+    ).exists():
+        raise ValidationError({"division": [message]})
+    if PovertyDesignation.objects.filter(
+        division=division, kind=kind, lifted_on__gt=designated_on
+    ).exists():
+        raise ValidationError(
+            {"designated_on": [_("An earlier designation of this division was still open then.")]}
+        )
+    try:
+        with transaction.atomic():
+            designation = PovertyDesignation.objects.create(
+                division=division,
+                kind=kind,
+                designated_on=designated_on,
+                document=(document or "").strip()[:200],
+            )
+    except IntegrityError as exc:
+        raise ValidationError({"division": [message]}) from exc
+    audit_record(
+        actor=actor,
+        action="poverty_designation.designate",
+        target=designation,
+        after={
+            "division": division.code,
+            "kind": kind,
+            "designated_on": str(designated_on),
+            "document": designation.document,
+        },
+    )
+    return designation
+
+
+@transaction.atomic
+def poverty_lift(*, actor, designation: PovertyDesignation, lifted_on: date) -> PovertyDesignation:
+    """Lift a designation from a date (the row is kept as history)."""
+    designation = (
+        PovertyDesignation.objects.select_for_update(of=("self",))
+        .select_related("division")
+        .get(pk=designation.pk)
+    )
+    _check(actor, "geo.change_povertydesignation", designation.division)
+    if designation.lifted_on is not None:
+        raise ValidationError({"lifted_on": [_("This designation has already been lifted.")]})
+    if lifted_on <= designation.designated_on:
+        raise ValidationError(
+            {"lifted_on": [_("The designation must be lifted after it was made.")]}
+        )
+    if lifted_on > timezone.localdate():
+        raise ValidationError({"lifted_on": [_("The date cannot be in the future.")]})
+    designation.lifted_on = lifted_on
+    designation.save(update_fields=["lifted_on"])
+    audit_record(
+        actor=actor,
+        action="poverty_designation.lift",
+        target=designation,
+        after={"lifted_on": str(lifted_on)},
+    )
+    return designation
+
+
+@transaction.atomic
+def division_set_population(*, actor, division: Division, population: int | None) -> Division:
+    """Set (or clear, with None) a division's resident population."""
+    _check(actor, "geo.change_division", division)
+    if population is not None and not 0 <= population <= 2_000_000_000:
+        raise ValidationError({"population": [_("The population cannot be negative.")]})
+    division = Division.objects.select_for_update().get(pk=division.pk)
+    before = division.population
+    division.population = population
+    division.save(update_fields=["population"])
+    audit_record(
+        actor=actor,
+        action="division.set_population",
+        target=division,
+        before={"population": before},
+        after={"population": population},
+    )
     return division

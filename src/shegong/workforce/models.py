@@ -399,12 +399,27 @@ class HonourLevel(models.TextChoices):
     COUNTY = "county", _("County")
 
 
+class HonourCategory(models.TextChoices):
+    """Which of the article's honours a scheme is (F17–F19 count people per category)."""
+
+    OUTSTANDING_CONTRIBUTION = (
+        "outstanding_contribution",
+        _("Outstanding Talent Contribution Award"),
+    )
+    FAMOUS_MASTER = "famous_master", _("Famous Masters")
+    NATIONAL_LEADING = "national_leading", _("National leading social work talents")
+    OTHER = "other", _("Other honour")
+
+
 class AwardScheme(models.Model):
     """An honour or award (e.g. the Outstanding Talent Contribution Award, Famous Masters),
-    with its level and the standard reward paid to each person honoured."""
+    with its level, its category, and the standard reward paid to each person honoured."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     level = models.CharField(_("level"), max_length=16, choices=HonourLevel.choices)
+    category = models.CharField(
+        _("category"), max_length=24, choices=HonourCategory.choices, default=HonourCategory.OTHER
+    )
     reward_amount = models.DecimalField(
         _("standard reward (yuan)"), max_digits=12, decimal_places=2, default=0
     )

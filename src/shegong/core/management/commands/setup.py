@@ -33,11 +33,21 @@ class Command(BaseCommand):
         from shegong.network.demo import demo_network_create
 
         rows = demo_users_create()
+        from shegong.workforce.demo import demo_workforce_create
+
         made = demo_network_create()
         if made:
             self.stdout.write(
                 "demo network: {centres} centres, {stations} stations, {rooms} operating rooms, "
                 "{social_workers} social workers".format(**made)
+            )
+        made = demo_workforce_create()
+        if made:
+            self.stdout.write(
+                "demo workforce: {social_workers_added} more social workers, {courses} courses, "
+                "{universities} universities, {awards} awards, {dispatches} dispatches".format(
+                    **made
+                )
             )
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")

@@ -1,0 +1,118 @@
+"""Background import jobs: create one for an uploaded file, run it in a task, record its
+progress and its report.
+
+A job is created in the request's transaction and its task enqueued with ``on_commit``;
+the task (``job_run``) claims the job (queued → running) so that running it twice does
+nothing the second time, reports progress in autocommit (visible while it validates), and
+ends succeeded (the report stored, even if every row was refused) or failed (an exception:
+the import's own transaction rolled back, so nothing was written).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shegong.core.models import ImportJob
+from shegong.core.xlsx import MAX_UPLOAD_BYTES, ImportReport
+
+logger = logging.getLogger("shegong.jobs")
+
+XLSX_SIGNATURE = b"PK\x03\x04"  # an .xlsx is a zip archive
+PROGRESS_EVERY = 1000
+
+# progress(done_rows, total_rows, phase)
+Progress = Callable[[int, int, str], None]
+
+
+def check_xlsx_upload(*, filename: str, data: bytes) -> None:
+    """Refuse a file that is too large or is not an .xlsx workbook."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": _("The file is larger than 20 MB.")})
+    if not data:
+        raise ValidationError({"file": _("The file is empty.")})
+    if not filename.lower().endswith(".xlsx") or not data.startswith(XLSX_SIGNATURE):
+        raise ValidationError({"file": _("The file is not an Excel .xlsx workbook.")})
+
+
+def import_job_create(
+    *, actor, kind: str, filename: str, data: bytes, perm: str, enqueue: Callable[[int], Any]
+) -> ImportJob:
+    """Record an upload as a queued job and enqueue its task once the job is committed."""
+    if actor is None or not actor.is_authenticated or not actor.has_perm(perm):
+        raise PermissionDenied
+    check_xlsx_upload(filename=filename, data=data)
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            kind=kind,
+            filename=(filename or "upload.xlsx")[-255:],
+            data=data,
+            created_by=actor,
+            division=actor.division,
+            phase=_("Waiting for a worker"),
+        )
+        transaction.on_commit(lambda: enqueue(job.pk))
+    return job
+
+
+def _store_progress(job_id: int, done: int, total: int, phase: str) -> None:
+    ImportJob.objects.filter(pk=job_id).update(
+        done_rows=done, total_rows=max(total, done), phase=phase[:100]
+    )
+
+
+def job_run(job_id: int, work: Callable[[ImportJob, Progress], ImportReport]) -> str:
+    """Run ``work`` for a queued job once; return the job's final status.
+
+    A job that is not queued (already run, or running in another worker) is left alone,
+    so a task delivered twice does the work once.
+    """
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING, started_at=timezone.now(), phase=_("Starting")
+    )
+    if not claimed:
+        job = ImportJob.objects.filter(pk=job_id).first()
+        return job.status if job else ""
+    job = ImportJob.objects.select_related("created_by", "division").get(pk=job_id)
+
+    def progress(done: int, total: int, phase: str) -> None:
+        _store_progress(job_id, done, total, phase)
+
+    try:
+        report = work(job, progress)
+    except Exception:
+        logger.exception("import job %s (%s) failed", job_id, job.kind)
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED,
+            finished_at=timezone.now(),
+            phase="",
+            message=_("The import failed unexpectedly; nothing was written. Try again later."),
+            data=b"",
+        )
+        raise
+    errors = [{"line": line, "reason": reason} for line, reason in report.errors]
+    total = report.rows
+    ImportJob.objects.filter(pk=job_id).update(
+        status=ImportJob.Status.SUCCEEDED,
+        finished_at=timezone.now(),
+        phase="",
+        total_rows=total,
+        done_rows=total,
+        created=report.created,
+        unchanged=report.unchanged,
+        error_count=len(errors),
+        errors=errors[: ImportJob.MAX_STORED_ERRORS],
+        message=(
+            _("Nothing was written: correct the rows below and import the file again.")
+            if errors
+            else ""
+        ),
+        data=b"",
+    )
+    return ImportJob.Status.SUCCEEDED
