@@ -29,6 +29,8 @@ ROLE_DIVISIONS = {
     Role.ANALYST: ("50", "51"),
     Role.SECURITY_ADMIN: ("50", "51"),
     Role.AUDIT_ADMIN: ("50", "51"),
+    # Agency staff see their agency's projects wherever they are (the division matters not).
+    Role.AGENCY_STAFF: ("500105", "500107"),
 }
 
 
@@ -50,16 +52,23 @@ def password_hash() -> str:
     return make_password(PASSWORD)
 
 
-def make_user(role: str, code: str, username: str | None = None) -> User:
+def make_user(role: str, code: str, username: str | None = None, organisation=None) -> User:
     user = User(
         username=username or f"{role}_{code}",
         role=role,
         division=Division.objects.get(code=code),
         full_name=f"测试 {role}",
+        organisation=organisation,
     )
     user.password = password_hash()
     user.save()
     return user
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Uploads (evidence files) go to a fresh folder per test, never to the data dir."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
@@ -76,3 +85,10 @@ def county_user(users) -> User:
 @pytest.fixture
 def room_user(users) -> User:
     return users[Role.ROOM_WORKER]
+
+
+@pytest.fixture(autouse=True)
+def _password_sign_in(settings):
+    """Tests sign in with a password alone unless they are about two-factor sign-in
+    (tests/accounts/test_two_factor.py turns the requirement on, as production has it)."""
+    settings.REQUIRE_TWO_FACTOR = False

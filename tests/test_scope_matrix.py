@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import pytest
+from django.db import transaction
+from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from shegong.accounts.models import User
@@ -86,6 +88,218 @@ def _api_codes_in_scope(ctx: Ctx, response) -> bool:
     return all(d["code"].startswith(ctx.user.scope_prefix) for d in response.json()["results"])
 
 
+def _p(key: str, arg: str = "project_id"):
+    """inside/outside kwargs for the matrix object ``key`` (see ``_projects``)."""
+    return {
+        "inside": lambda c: {arg: c.net[f"{key}_in"]},
+        "outside": lambda c: {arg: c.net[f"{key}_out"]},
+    }
+
+
+def _today() -> str:
+    from django.utils import timezone
+
+    return timezone.localdate().isoformat()
+
+
+PROJECT_ENDPOINTS: dict[str, Endpoint] = {
+    "api:list_projects": Endpoint(
+        api=True,
+        perm="projects.view_project",
+        no_leak=lambda c, r: not {p["id"] for p in r.json()["results"]} & c.net["projects_out"],
+    ),
+    "api:get_project_counts": Endpoint(
+        api=True,
+        perm="projects.view_project",
+        query=lambda c, inside: {"area": "500105" if inside else "510104"},
+        no_leak=lambda c, r: r.json()["total"] == 0,
+    ),
+    "api:get_project": Endpoint(api=True, perm="projects.view_project", **_p("p_prog")),
+    "api:create_project": Endpoint(
+        api=True,
+        method="post",
+        perm="projects.add_project",
+        ok=201,
+        body=lambda c, inside: {
+            "code": "MATRIX-NEW",
+            "name": "矩阵项目",
+            "purchase_model": "project",
+            "focus": "special_groups",
+            "area_code": "500105001" if inside else "510104017",
+            "purchaser_id": c.net["station_in" if inside else "station_out"],
+            "starts_on": "2024-02-01",
+            "ends_on": "2025-01-31",
+            "budget": "100000",
+        },
+        outside=lambda c: {},
+    ),
+    "api:add_budget_line": Endpoint(
+        api=True,
+        method="post",
+        perm="projects.add_budgetline",
+        ok=201,
+        body={"name": "人员经费", "amount": "1000.50"},
+        **_p("p_app"),
+    ),
+    "api:add_milestone": Endpoint(
+        api=True,
+        method="post",
+        perm="projects.add_paymentmilestone",
+        ok=201,
+        body={"name": "首期", "due_on": "2024-03-01", "amount": "1000"},
+        **_p("p_app"),
+    ),
+    "api:get_project_timeline": Endpoint(api=True, perm="projects.view_project", **_p("p_prog")),
+    "api:submit_project": Endpoint(
+        api=True, method="post", perm="projects.change_project", **_p("p_app")
+    ),
+    "api:preliminary_review_project": Endpoint(
+        api=True,
+        method="post",
+        perm="projects.review_project",
+        body={"passed": True},
+        **_p("p_pre"),
+    ),
+    "api:expert_review_project": Endpoint(
+        api=True,
+        method="post",
+        perm="projects.approve_project",
+        body={"passed": True},
+        **_p("p_exp"),
+    ),
+    "api:list_objections": Endpoint(api=True, perm="projects.view_objection", **_p("p_notice")),
+    "api:create_objection": Endpoint(
+        api=True,
+        method="post",
+        perm="projects.add_objection",
+        ok=201,
+        body=lambda c, inside: {"received_on": _today(), "text": "矩阵异议"},
+        **_p("p_notice"),
+    ),
+    "api:resolve_objection": Endpoint(
+        api=True,
+        method="post",
+        perm="projects.change_objection",
+        body=lambda c, inside: {"resolution": "已答复", "resolved_on": _today()},
+        **_p("objection", "objection_id"),
+    ),
+    "api:sign_contract": Endpoint(
+        api=True,
+        method="post",
+        perm="projects.approve_project",
+        body=lambda c, inside: {
+            "agency_id": c.net["agency_in" if inside else "agency_out"],
+            "contract_number": "HT-MATRIX",
+            "signed_on": "2024-01-20",
+        },
+        **_p("p_noticed"),
+    ),
+    "api:start_project": Endpoint(
+        api=True,
+        method="post",
+        perm="projects.change_project",
+        body={"started_on": "2024-02-01"},
+        **_p("p_contract"),
+    ),
+    "api:close_project": Endpoint(
+        api=True, method="post", perm="projects.close_project", **_p("p_final")
+    ),
+    "api:terminate_project": Endpoint(
+        api=True,
+        method="post",
+        perm="projects.close_project",
+        body={"reason": "矩阵终止"},
+        **_p("p_prog"),
+    ),
+    "api:list_reports": Endpoint(api=True, perm="projects.view_monthlyreport", **_p("p_prog")),
+    "api:submit_report": Endpoint(
+        api=True,
+        method="post",
+        perm="projects.add_monthlyreport",
+        ok=201,
+        body={"month": "2024-03-01", "summary": "矩阵月报", "reported_person_times": 30},
+        **_p("p_prog"),
+    ),
+    "api:list_supervisions": Endpoint(
+        api=True, perm="projects.view_supervisionrecord", **_p("p_prog")
+    ),
+    "api:add_supervision": Endpoint(
+        api=True,
+        method="post",
+        perm="projects.add_supervisionrecord",
+        ok=201,
+        body={"visited_on": "2024-03-05", "supervisor": "督导", "findings": "良好"},
+        **_p("p_prog"),
+    ),
+    "api:list_evaluations": Endpoint(api=True, perm="projects.view_evaluation", **_p("p_mid")),
+    "api:start_evaluation": Endpoint(
+        api=True,
+        method="post",
+        perm="projects.add_evaluation",
+        ok=201,
+        body={"kind": "midterm", "evaluated_on": "2024-08-01", "panel": "专家"},
+        **_p("p_prog"),
+    ),
+    "api:get_evaluation": Endpoint(
+        api=True, perm="projects.view_evaluation", **_p("eval", "evaluation_id")
+    ),
+    "api:record_scores": Endpoint(
+        api=True,
+        method="post",
+        perm="projects.add_score",
+        body=lambda c, inside: {"panelist": "乙", "scores": {str(c.net["leaf"]): 88}},
+        **_p("eval", "evaluation_id"),
+    ),
+    "api:complete_evaluation": Endpoint(
+        api=True, method="post", perm="projects.change_evaluation", **_p("eval", "evaluation_id")
+    ),
+    "api:add_evaluation_fix": Endpoint(
+        api=True,
+        method="post",
+        perm="projects.add_evaluationfix",
+        ok=201,
+        body={"description": "补充档案", "deadline": "2024-09-01"},
+        **_p("eval", "evaluation_id"),
+    ),
+    "api:resolve_evaluation_fix": Endpoint(
+        api=True,
+        method="post",
+        perm="projects.change_evaluationfix",
+        body={"resolved_on": "2024-08-15", "resolution": "已整改"},
+        **_p("efix", "fix_id"),
+    ),
+    "api:upload_evidence": Endpoint(
+        api=True,
+        method="post",
+        perm="projects.add_evidencefile",
+        ok=422,  # the matrix posts no file: allowed roles get past the permission check only
+        **_p("eval", "evaluation_id"),
+    ),
+    "api:download_evidence": Endpoint(
+        api=True, perm="projects.view_evidencefile", **_p("evidence", "evidence_id")
+    ),
+    "projects:evidence": Endpoint(perm="projects.view_evidencefile", **_p("evidence", "pk")),
+    "projects:list": Endpoint(
+        perm="projects.view_project", no_leak=_html_lacks(lambda c: "项目p_appout")
+    ),
+    "projects:detail": Endpoint(perm="projects.view_project", **_p("p_prog", "pk")),
+    "api:list_indicator_trees": Endpoint(api=True, perm="projects.view_indicatortree"),
+    "api:get_indicator_tree": Endpoint(
+        api=True, perm="projects.view_indicatortree", inside=lambda c: {"tree_id": c.net["tree"]}
+    ),
+    "api:create_indicator_tree": Endpoint(
+        api=True,
+        method="post",
+        perm="projects.add_indicatortree",
+        ok=201,
+        body={
+            "name": "矩阵指标",
+            "indicators": [{"name": "甲", "weight": 60}, {"name": "乙", "weight": 40}],
+        },
+    ),
+}
+
+
 ENDPOINTS: dict[str, Endpoint] = {
     "core:home": Endpoint(no_leak=_html_lacks(lambda c: c.outside_name)),
     "core:audit": Endpoint(
@@ -93,6 +307,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "accounts:login": Endpoint(public=True, ok=302),  # signed-in users are sent home
     "accounts:logout": Endpoint(method="post", ok=302),
+    # the code step of signing in: without a pending password step it sends back to sign in
+    "accounts:two_factor": Endpoint(public=True, ok=302),
     "accounts:tokens": Endpoint(no_leak=_html_lacks(lambda c: "foreign-token")),
     "accounts:token_revoke": Endpoint(
         method="post",
@@ -102,6 +318,13 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "accounts:users": Endpoint(
         perm="accounts.view_user", no_leak=_html_lacks(lambda c: c.outsider.username)
+    ),
+    "accounts:two_factor_reset": Endpoint(
+        method="post",
+        perm="accounts.change_user",
+        ok=302,
+        inside=lambda c: {"pk": c.user.pk},
+        outside=lambda c: {"pk": c.outsider.pk},
     ),
     "geo:browser": Endpoint(ok=302),
     "geo:search": Endpoint(
@@ -685,6 +908,200 @@ ENDPOINTS: dict[str, Endpoint] = {
         inside=lambda c: {"pk": c.net["designation_in"]},
         outside=lambda c: {"pk": c.net["designation_out"]},
     ),
+    # projects
+    **PROJECT_ENDPOINTS,
+    # funding ledger pages
+    "funding:ledger": Endpoint(
+        perm="funding.view_movement",
+        query=lambda c, inside: {
+            "division": c.inside_code if inside else c.outside_code,
+            "year": 2024,
+        },
+        outside=lambda c: {},
+    ),
+    "funding:one_percent": Endpoint(
+        perm="funding.view_assistancespending",
+        query=lambda c, inside: {
+            "division": c.inside_code if inside else c.outside_code,
+            "year": 2024,
+        },
+        outside=lambda c: {},
+    ),
+    "funding:accounts": Endpoint(
+        perm="funding.view_account", no_leak=_html_lacks(lambda c: "项目账户out")
+    ),
+    "funding:account": Endpoint(
+        perm="funding.view_account",
+        inside=lambda c: {"pk": c.net["pacc_in"]},
+        outside=lambda c: {"pk": c.net["pacc_out"]},
+    ),
+    # funding ledger
+    "api:list_fund_sources": Endpoint(
+        api=True,
+        perm="funding.view_fundsource",
+        no_leak=lambda c, r: all(x["id"] != c.net["fsource_out"] for x in r.json()["results"]),
+    ),
+    "api:create_fund_source": Endpoint(
+        api=True,
+        method="post",
+        perm="funding.add_fundsource",
+        ok=201,
+        body=lambda c, inside: {
+            "name": "矩阵来源",
+            "kind": "donation",
+            "owner_level": "county",
+            "division_code": "500105" if inside else "510104",
+            "year": 2024,
+        },
+        outside=lambda c: {},
+    ),
+    "api:list_accounts": Endpoint(
+        api=True,
+        perm="funding.view_account",
+        no_leak=lambda c, r: all(
+            x["division_code"].startswith(c.user.scope_prefix) for x in r.json()["results"]
+        ),
+    ),
+    "api:get_account": Endpoint(
+        api=True,
+        perm="funding.view_account",
+        inside=lambda c: {"account_id": c.net["facc_in"]},
+        outside=lambda c: {"account_id": c.net["facc_out"]},
+    ),
+    "api:create_account": Endpoint(
+        api=True,
+        method="post",
+        perm="funding.add_account",
+        ok=201,
+        body=lambda c, inside: {
+            "kind": "facility",
+            "facility_id": c.net["room_in" if inside else "room_out"],
+        },
+        outside=lambda c: {},
+    ),
+    "api:list_movements": Endpoint(
+        api=True,
+        perm="funding.view_movement",
+        no_leak=lambda c, r: all(x["id"] != c.net["alloc_out"] for x in r.json()["results"]),
+    ),
+    "api:get_movement": Endpoint(
+        api=True,
+        perm="funding.view_movement",
+        inside=lambda c: {"movement_id": c.net["alloc_in"]},
+        outside=lambda c: {"movement_id": c.net["alloc_out"]},
+    ),
+    "api:ledger_appropriate": Endpoint(
+        api=True,
+        method="post",
+        perm="funding.add_movement",
+        ok=201,
+        body=lambda c, inside: {
+            "source_id": c.net["fsource_in" if inside else "fsource_out"],
+            "amount": "1.00",
+            "occurred_on": "2024-03-01",
+        },
+        outside=lambda c: {},
+    ),
+    "api:ledger_allocate": Endpoint(
+        api=True,
+        method="post",
+        perm="funding.add_movement",
+        ok=201,
+        body=lambda c, inside: {
+            "from_account_id": c.net["facc_in" if inside else "facc_out"],
+            "to_account_id": c.net["pacc_in" if inside else "pacc_out"],
+            "amount": "1.00",
+            "occurred_on": "2024-03-01",
+        },
+        outside=lambda c: {},
+    ),
+    "api:ledger_disburse": Endpoint(
+        api=True,
+        method="post",
+        perm="funding.add_movement",
+        ok=201,
+        body=lambda c, inside: {
+            "from_account_id": c.net["pacc_in" if inside else "pacc_out"],
+            "to_account_id": c.net["payee_in" if inside else "payee_out"],
+            "milestone_id": c.net["fmilestone_in" if inside else "fmilestone_out"],
+            "amount": "1.00",
+            "occurred_on": "2024-03-01",
+        },
+        outside=lambda c: {},
+    ),
+    "api:ledger_refund": Endpoint(
+        api=True,
+        method="post",
+        perm="funding.add_movement",
+        ok=201,
+        body=lambda c, inside: {
+            "movement_id": c.net["alloc_in" if inside else "alloc_out"],
+            "amount": "1.00",
+            "occurred_on": "2024-03-02",
+        },
+        outside=lambda c: {},
+    ),
+    "api:ledger_income": Endpoint(
+        api=True,
+        method="post",
+        perm="funding.add_movement",
+        ok=201,
+        body=lambda c, inside: {
+            "to_account_id": c.net["facc_in" if inside else "facc_out"],
+            "amount": "1.00",
+            "occurred_on": "2024-03-01",
+        },
+        outside=lambda c: {},
+    ),
+    "api:ledger_reward": Endpoint(
+        api=True,
+        method="post",
+        perm="funding.add_movement",
+        ok=201,
+        body=lambda c, inside: {
+            "award_id": c.net["reward_award_in" if inside else "reward_award_out"],
+            "from_account_id": c.net["facc_in" if inside else "facc_out"],
+            "occurred_on": "2024-03-01",
+        },
+        outside=lambda c: {},
+    ),
+    "api:reverse_movement": Endpoint(
+        api=True,
+        method="post",
+        perm="funding.add_movement",
+        ok=201,
+        body={"occurred_on": "2024-03-02"},
+        inside=lambda c: {"movement_id": c.net["alloc_in"]},
+        outside=lambda c: {"movement_id": c.net["alloc_out"]},
+    ),
+    "api:list_assistance_spending": Endpoint(
+        api=True,
+        perm="funding.view_assistancespending",
+        no_leak=lambda c, r: all(x["id"] != c.net["spending_out"] for x in r.json()["results"]),
+    ),
+    "api:record_assistance_spending": Endpoint(
+        api=True,
+        method="post",
+        perm="funding.add_assistancespending",
+        body=lambda c, inside: {
+            "division_code": "500105" if inside else "510104",
+            "year": 2023,
+            "amount": "100.00",
+        },
+        outside=lambda c: {},
+    ),
+    **{
+        f"api:{name}": Endpoint(
+            api=True,
+            perm="funding.view_movement",
+            query=lambda c, inside: {
+                "division": c.inside_code if inside else c.outside_code,
+                "year": 2024,
+            },
+            outside=lambda c: {},
+        )
+        for name in ("get_source_summary", "get_county_summary", "get_one_percent", "get_flows")
+    },
 }
 
 
@@ -717,16 +1134,60 @@ def _call(client, name, endpoint: Endpoint, kwargs: dict, query, ctx: Ctx, insid
     return method(url, body or {})
 
 
-@pytest.fixture
-def ctx_for(db):
-    def build(role: str) -> Ctx:
-        inside, outside = ROLE_DIVISIONS[role]
-        user = make_user(role, inside)
+@pytest.fixture(scope="module")
+def matrix_media(tmp_path_factory):
+    """One folder for the module's uploaded files (the evidence file of the world)."""
+    return tmp_path_factory.mktemp("matrix-media")
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, matrix_media):
+    """Overrides the per-test upload folder of tests/conftest.py: the matrix's files live
+    as long as its module-wide objects."""
+    settings.MEDIA_ROOT = matrix_media
+
+
+@pytest.fixture(scope="module")
+def matrix_world(django_db_setup, django_db_blocker, matrix_media):
+    """The objects of the matrix — the network inside and outside, one user per role with
+    an API token, an outsider with theirs — built once for the module inside a transaction
+    that is rolled back when the module ends. Each test runs in a savepoint of it (the
+    ``db`` fixture), so what a test writes is undone after it."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=matrix_media),
+        transaction.atomic(),
+    ):
+        net = _network()
         outsider = make_user(Role.ROOM_WORKER, "510104017001", username="outsider-51")
         audit_record(actor=outsider, action="test.outside", object_repr="outsider's action")
-        own, _ = api_token_create(user=user, name="own-token")
         foreign, _ = api_token_create(user=outsider, name="foreign-token")
-        return Ctx(user, inside, outside, own.pk, foreign.pk, outsider, net=_network())
+        users = {}
+        for role in Role.values:
+            inside, _outside = ROLE_DIVISIONS[role]
+            agency = net["agency_in"] if role == Role.AGENCY_STAFF else None
+            user = make_user(role, inside, organisation=_organisation(agency))
+            own, _ = api_token_create(user=user, name="own-token")
+            users[role] = (user, own.pk)
+        yield {"net": net, "outsider": outsider, "foreign": foreign.pk, "users": users}
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def ctx_for(matrix_world, db):
+    def build(role: str) -> Ctx:
+        inside, outside = ROLE_DIVISIONS[role]
+        user, own = matrix_world["users"][role]
+        user.refresh_from_db()
+        return Ctx(
+            user,
+            inside,
+            outside,
+            own,
+            matrix_world["foreign"],
+            matrix_world["outsider"],
+            net=matrix_world["net"],
+        )
 
     return build
 
@@ -793,7 +1254,207 @@ def _network() -> dict:
                 f"posting_{side}": posting.pk,
             }
         )
+    net.update(_projects(net))
+    net.update(_funding(net))
     return net
+
+
+def _funding(net: dict) -> dict:
+    """On each side: a county fund source (江北 500105 / 成华 510104) and its account, a
+    facility account at the room, a contracted project with a milestone, its account and the
+    agency's payee account, social-assistance spending; ¥10,000 income into the facility
+    account and ¥5,000 allocated on to the project. Made directly with the models."""
+    from decimal import Decimal
+
+    from shegong.funding import models as fm
+    from shegong.network.models import Facility, SocialOrganisation
+    from shegong.projects.models import PaymentMilestone, Project
+
+    out = {}
+    for side, county, town in (("in", "500105", "500105001"), ("out", "510104", "510104017")):
+        county_div = Division.objects.get(code=county)
+        room = Facility.objects.get(pk=net[f"room_{side}"])
+        source = fm.FundSource.objects.create(
+            name=f"来源{side}",
+            kind="municipal_purchase",
+            owner_level="county",
+            division=county_div,
+            year=2024,
+        )
+        fm.Account.objects.create(
+            name=f"来源{side}", kind="source", division=county_div, source=source
+        )
+        facc = fm.Account.objects.create(
+            name=f"室账户{side}", kind="facility", division=room.division, facility=room
+        )
+        payee_org = SocialOrganisation.objects.create(
+            name=f"收款机构{side}", uscc=f"MATRIXPAYEE{side.upper()}", division=room.division
+        )
+        project = Project.objects.create(
+            code=f"MATRIX-FUND-{side}",
+            name=f"资金项目{side}",
+            purchase_model="project",
+            focus="special_groups",
+            area_id=room.division_id,
+            purchaser_id=net[f"station_{side}"],
+            agency=payee_org,
+            starts_on=date(2024, 1, 1),
+            ends_on=date(2024, 12, 31),
+            budget=Decimal("10000"),
+            stage="contract",
+        )
+        milestone = PaymentMilestone.objects.create(
+            project=project, name="首期", due_on=date(2024, 3, 1), amount=Decimal("1000")
+        )
+        pacc = fm.Account.objects.create(
+            name=f"项目账户{side}", kind="project", division=room.division, project=project
+        )
+        payee = fm.Account.objects.create(
+            name=f"收款{side}", kind="payee", division=room.division, organisation=payee_org
+        )
+        fm.Movement.objects.create(
+            kind="income", to_account=facc, amount=Decimal("10000"), occurred_on=date(2024, 2, 1)
+        )
+        alloc = fm.Movement.objects.create(
+            kind="allocation",
+            from_account=facc,
+            to_account=pacc,
+            amount=Decimal("5000"),
+            occurred_on=date(2024, 2, 1),
+        )
+        spending = fm.AssistanceSpending.objects.create(
+            division=county_div, year=2024, amount=Decimal("1000000")
+        )
+        out.update(
+            {
+                f"fsource_{side}": source.pk,
+                f"facc_{side}": facc.pk,
+                f"pacc_{side}": pacc.pk,
+                f"payee_{side}": payee.pk,
+                f"fmilestone_{side}": milestone.pk,
+                f"alloc_{side}": alloc.pk,
+                f"spending_{side}": spending.pk,
+                f"reward_award_{side}": _rewarded_award(side, net[f"worker_{side}"]),
+            }
+        )
+    return out
+
+
+def _rewarded_award(side: str, worker_id: int) -> int:
+    """An award with a ¥100 reward, unpaid, for the ledger's reward payment."""
+    from shegong.workforce.models import Award, AwardScheme, SocialWorker
+
+    worker = SocialWorker.objects.get(pk=worker_id)
+    scheme = AwardScheme.objects.create(
+        name=f"奖金奖{side}", level="county", reward_amount=100, division=worker.division
+    )
+    return Award.objects.create(scheme=scheme, worker=worker, year=2023, reward_amount=100).pk
+
+
+def _organisation(pk):
+    from shegong.network.models import SocialOrganisation
+
+    return SocialOrganisation.objects.get(pk=pk) if pk else None
+
+
+def _projects(net: dict) -> dict:
+    """Projects at each life-cycle stage, with an objection, a milestone, a report, an
+    evaluation (scored once, a fix, an evidence file) and a completed final evaluation,
+    inside 华新街 (500105001, the inside station's town) and outside in 成都; a default
+    one-leaf indicator tree. Made directly (not through the services) to keep it fast."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from shegong.network.models import SocialOrganisation
+    from shegong.projects import models as pm
+    from shegong.projects.services import add_working_days
+
+    today = timezone.localdate()
+    tree = pm.IndicatorTree.objects.create(name="矩阵默认指标", is_default=True)
+    leaf = pm.Indicator.objects.create(tree=tree, name="综合", weight=100)
+    out = {"tree": tree.pk, "leaf": leaf.pk}
+    noticed = {"notice_starts_on": date(2024, 1, 4), "notice_ends_on": date(2024, 1, 15)}
+    signed = {**noticed, "contract_number": "HT-1", "contract_signed_on": date(2024, 1, 20)}
+    for side, town in (("in", "500105001"), ("out", "510104017")):
+        agency = SocialOrganisation.objects.create(
+            name=f"机构{side}",
+            uscc=f"MATRIXAGENCY{side.upper()}",
+            division_id=Division.objects.get(code=town).pk,
+        )
+        out[f"agency_{side}"] = agency.pk
+        ids = set()
+
+        def project(key, stage, **extra):
+            with_agency = stage not in (
+                "application",
+                "preliminary_review",
+                "expert_review",
+                "public_notice",
+            )
+            made = pm.Project.objects.create(
+                code=f"M-{key}-{side}",
+                name=f"项目{key}{side}",
+                purchase_model="project",
+                focus="special_groups",
+                area=Division.objects.get(code=town),
+                purchaser_id=net[f"station_{side}"],
+                agency=agency if with_agency else None,
+                starts_on=date(2024, 2, 1),
+                ends_on=date(2025, 1, 31),
+                budget=100000,
+                stage=stage,
+                **extra,
+            )
+            out[f"{key}_{side}"] = made.pk
+            ids.add(made.pk)
+            return made
+
+        project("p_app", "application")
+        project("p_pre", "preliminary_review")
+        project("p_exp", "expert_review")
+        notice = project(
+            "p_notice",
+            "public_notice",
+            notice_starts_on=today,
+            notice_ends_on=add_working_days(today, 7),
+        )
+        out[f"objection_{side}"] = pm.Objection.objects.create(
+            project=notice, received_on=today, text="异议"
+        ).pk
+        project("p_noticed", "public_notice", **noticed)
+        project("p_contract", "contract", **signed)
+        running = project("p_prog", "in_progress", **signed)
+        out[f"milestone_{side}"] = pm.PaymentMilestone.objects.create(
+            project=running, name="首期", due_on=date(2024, 3, 1), amount=30000
+        ).pk
+        mid = project("p_mid", "midterm_evaluation", **signed)
+        evaluation = pm.Evaluation.objects.create(
+            project=mid, kind="midterm", tree=tree, evaluated_on=date(2024, 8, 1), panel="甲"
+        )
+        pm.Score.objects.create(evaluation=evaluation, indicator=leaf, panelist="甲", score=85)
+        out[f"eval_{side}"] = evaluation.pk
+        out[f"efix_{side}"] = pm.EvaluationFix.objects.create(
+            evaluation=evaluation, description="整改", deadline=date(2024, 9, 1)
+        ).pk
+        evidence = pm.EvidenceFile(
+            evaluation=evaluation, original_name="证明.pdf", content_type="application/pdf", size=15
+        )
+        evidence.file.save("x", ContentFile(b"%PDF-1.4 matrix"), save=True)
+        out[f"evidence_{side}"] = evidence.pk
+        final = project("p_final", "final_evaluation", **signed)
+        for kind, day in (("midterm", date(2024, 8, 1)), ("final", date(2025, 1, 20))):
+            pm.Evaluation.objects.create(
+                project=final,
+                kind=kind,
+                tree=tree,
+                evaluated_on=day,
+                panel="甲",
+                total=85,
+                grade="good",
+                completed_at=timezone.now(),
+            )
+        out[f"projects_{side}"] = ids
+    return out
 
 
 def _talent(side: str, town: str, community: str, worker) -> dict:

@@ -52,3 +52,35 @@ def demo_users_create() -> list[tuple[DemoUser, Division]]:
             )
         created.append((demo, division))
     return created
+
+
+def demo_agency_user_create() -> tuple[DemoUser, Division] | None:
+    """The demo login of a contracted agency's staff: the agency of a running project in
+    江北区 (made by the demo projects); None when there is none."""
+    from shegong.projects.models import Project, Stage
+
+    if not settings.DEMO_MODE:
+        raise ImproperlyConfigured("Demo users are created only with SHEGONG_DEMO=1.")
+    project = (
+        Project.objects.filter(
+            area__code__startswith="500105", agency__isnull=False, stage=Stage.IN_PROGRESS
+        )
+        .select_related("agency")
+        .order_by("code")
+        .first()
+    )
+    if project is None:
+        return None
+    demo = DemoUser("agency", Role.AGENCY_STAFF, "500105", f"{project.agency.name}（演示）")
+    division = Division.objects.get(code=demo.division_code)
+    if not User.objects.filter(username=demo.username).exists():
+        user_create(
+            actor=None,
+            username=demo.username,
+            password=DEMO_PASSWORD,
+            role=demo.role,
+            division=division,
+            full_name=demo.full_name,
+            organisation=project.agency,
+        )
+    return demo, division

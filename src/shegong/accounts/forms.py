@@ -23,3 +23,15 @@ class TokenCreateForm(forms.Form):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
+
+
+class TwoFactorForm(forms.Form):
+    """The 6-digit code of the authenticator app."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=8,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )

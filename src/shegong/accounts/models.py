@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shegong.core.crypto import EncryptedTextField
 from shegong.core.roles import AGGREGATE_ONLY_ROLES, Role, role_has_perm
 from shegong.core.scoping import RestrictedQuerySet
 
@@ -38,6 +39,15 @@ class User(AbstractUser):
         related_name="users",
     )
     full_name = models.CharField(_("full name"), max_length=100, blank=True)
+    organisation = models.ForeignKey(
+        "network.SocialOrganisation",
+        verbose_name=_("agency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+        help_text=_("For contracted agency staff: the agency whose projects they see."),
+    )
 
     objects = ScopedUserManager()
     scope_path = "division__code"
@@ -126,3 +136,33 @@ class ApiToken(models.Model):
     @staticmethod
     def generate_key() -> str:
         return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+class TwoFactorDevice(models.Model):
+    """A user's TOTP authenticator (RFC 6238, 6 digits, 30 s). The secret is encrypted at
+    rest; ``last_step`` refuses a code used before; ``failures`` and ``locked_until``
+    throttle guessing. Confirmed once the user has entered a first valid code."""
+
+    user = models.OneToOneField(
+        "accounts.User", on_delete=models.CASCADE, related_name="two_factor"
+    )
+    secret = EncryptedTextField(_("secret"))
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    last_step = models.BigIntegerField(default=-1)
+    failures = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("two-factor device")
+        verbose_name_plural = _("two-factor devices")
+
+    def __str__(self) -> str:
+        return f"TOTP {self.user_id}"
+
+    @classmethod
+    def scope_q(cls, user) -> models.Q:
+        """Only one's own device."""
+        return models.Q(user_id=user.pk)

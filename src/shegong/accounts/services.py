@@ -16,7 +16,7 @@ from shegong.core.audit import audit_record, model_snapshot
 from shegong.core.roles import Role
 from shegong.geo.models import Division
 
-USER_AUDIT_FIELDS = ["username", "full_name", "role", "division", "is_active"]
+USER_AUDIT_FIELDS = ["username", "full_name", "role", "division", "organisation", "is_active"]
 
 
 def user_create(
@@ -27,17 +27,40 @@ def user_create(
     role: str,
     division: Division,
     full_name: str = "",
+    organisation=None,
 ) -> User:
-    """Create a user with a role and a division; the actor must manage users there."""
+    """Create a user with a role and a division; the actor must manage users there.
+    Contracted agency staff belong to an agency (``organisation``, registered in the
+    actor's scope); no other role does."""
     if actor is not None and (
         not actor.has_perm("accounts.add_user") or not division.code.startswith(actor.scope_prefix)
     ):
         raise PermissionDenied
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
+    if role == Role.AGENCY_STAFF and organisation is None:
+        raise ValidationError(
+            {"organisation": _("Contracted agency staff must belong to an agency.")}
+        )
+    if role != Role.AGENCY_STAFF and organisation is not None:
+        raise ValidationError(
+            {"organisation": _("Only contracted agency staff belong to an agency.")}
+        )
+    if (
+        organisation is not None
+        and actor is not None
+        and not organisation.division.code.startswith(actor.scope_prefix)
+    ):
+        raise PermissionDenied
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": _("This user name is already taken.")})
-    user = User(username=username, role=role, division=division, full_name=full_name)
+    user = User(
+        username=username,
+        role=role,
+        division=division,
+        full_name=full_name,
+        organisation=organisation,
+    )
     validate_password(password, user)
     user.set_password(password)
     with transaction.atomic():

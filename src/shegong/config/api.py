@@ -6,8 +6,10 @@ from ninja import NinjaAPI
 from shegong.accounts.api import router as accounts_router
 from shegong.core.api import TokenAuth, install_error_handlers, session_auth
 from shegong.core.jobs_api import router as jobs_router
+from shegong.funding.api import router as funding_router
 from shegong.geo.api import router as geo_router
 from shegong.network.api import router as network_router
+from shegong.projects.api import router as projects_router
 from shegong.workforce.api import router as workforce_router
 
 api = NinjaAPI(
@@ -25,3 +27,5 @@ api.add_router("", jobs_router)
 api.add_router("", geo_router)
 api.add_router("", network_router)
 api.add_router("", workforce_router)
+api.add_router("", projects_router)
+api.add_router("", funding_router)

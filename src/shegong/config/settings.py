@@ -50,9 +50,14 @@ DATA_DIR = Path(os.environ.get("SHEGONG_DATA_DIR", Path.cwd() / "var")).resolve(
 
 PRODUCTION = env_flag("SHEGONG_PRODUCTION")
 DEMO_MODE = env_flag("SHEGONG_DEMO")
+# Two-factor sign-in (security.md 3): required for roles that can see personal data. Off by
+# default in demo mode only, so that the printed demo logins work with a password alone.
+REQUIRE_TWO_FACTOR = env_flag("SHEGONG_REQUIRE_2FA", default=not DEMO_MODE)
 DEBUG = env_flag("SHEGONG_DEBUG")
 if PRODUCTION and (DEBUG or DEMO_MODE):
     raise ImproperlyConfigured("SHEGONG_DEBUG and SHEGONG_DEMO must be off in production.")
+if PRODUCTION and not REQUIRE_TWO_FACTOR:
+    raise ImproperlyConfigured("Two-factor sign-in cannot be turned off in production.")
 
 
 def _secret_key() -> str:
@@ -119,6 +124,8 @@ INSTALLED_APPS = [
     "shegong.geo",
     "shegong.network",
     "shegong.workforce",
+    "shegong.projects",
+    "shegong.funding",
 ]
 
 MIDDLEWARE = [
@@ -272,6 +279,9 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "uploads"  # outside the web root, served only through checked views
+
+# --- Project evaluations: the lowest weighted total of each grade (below "pass" is a fail) --
+SHEGONG_GRADE_THRESHOLDS = {"excellent": 90, "good": 80, "pass": 60}
 
 # --- Background tasks: Django's tasks API on the database (`shegong db_worker` runs them) -
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

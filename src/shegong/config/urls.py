@@ -10,7 +10,9 @@ urlpatterns = [
     path("accounts/", include("shegong.accounts.urls")),
     path("divisions/", include("shegong.geo.urls")),
     path("network/", include("shegong.network.urls")),
+    path("funding/", include("shegong.funding.urls")),
     path("workforce/", include("shegong.workforce.urls")),
+    path("projects/", include("shegong.projects.urls")),
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

@@ -20,6 +20,7 @@ class Role(models.TextChoices):
     ANALYST = "analyst", _("Read-only analyst")
     SECURITY_ADMIN = "security_admin", _("Security administrator")
     AUDIT_ADMIN = "audit_admin", _("Audit administrator")
+    AGENCY_STAFF = "agency_staff", _("Contracted agency staff")
 
 
 # Permission names follow Django's "<app_label>.<action>_<model_name>" convention.
@@ -116,6 +117,82 @@ _SUPERVISION_WRITE = {
     "network.change_requiredfix",
 }
 
+# Money and projects (issue #5): reading the ledger and projects holds no personal data.
+_MONEY_READ = {
+    "funding.view_fundsource",
+    "funding.view_account",
+    "funding.view_movement",
+    "funding.view_assistancespending",
+    "projects.view_project",
+    "projects.view_stagechange",
+    "projects.view_objection",
+    "projects.view_budgetline",
+    "projects.view_paymentmilestone",
+    "projects.view_monthlyreport",
+    "projects.view_supervisionrecord",
+    "projects.view_indicatortree",
+    "projects.view_indicator",
+    "projects.view_evaluation",
+    "projects.view_score",
+    "projects.view_evaluationfix",
+    "projects.view_evidencefile",
+    "projects.view_agencyflag",
+}
+# The ledger is kept by the city and the counties (sources, accounts, movements, the
+# social-assistance spending behind the 1 % rule).
+_LEDGER_WRITE = {
+    "funding.add_fundsource",
+    "funding.add_account",
+    "funding.add_movement",
+    "funding.add_assistancespending",
+    "funding.change_assistancespending",
+}
+# Project life-cycle steps, each its own permission (checked by the projects services):
+# apply (a purchasing station or centre), preliminary review (the county), expert review,
+# public notice and contract (the county, or the city for its own), supervision and
+# evaluation (the purchaser's supervisors), closing or terminating (county, city).
+_PROJECT_APPLY = {
+    "projects.add_project",
+    "projects.change_project",
+    "projects.add_budgetline",
+    "projects.add_paymentmilestone",
+}
+# The purchaser supervises, and may file a monthly report for the agency.
+_PROJECT_SUPERVISE = {"projects.add_supervisionrecord", "projects.add_monthlyreport"}
+_PROJECT_REVIEW = {
+    "projects.review_project",  # preliminary review
+    "projects.approve_project",  # expert review, public notice, objections, contract
+    "projects.add_objection",
+    "projects.change_objection",
+    "projects.close_project",  # close or terminate
+    "projects.add_evaluation",
+    "projects.change_evaluation",
+    "projects.add_score",
+    "projects.add_evaluationfix",
+    "projects.change_evaluationfix",
+    "projects.add_evidencefile",
+}
+_INDICATOR_CONFIG = {
+    "projects.add_indicatortree",
+    "projects.change_indicatortree",
+    "projects.add_indicator",
+}
+# Staff of a contracted agency: their own projects only (Project.scope_q), reporting.
+_AGENCY = {
+    "projects.view_project",
+    "projects.view_stagechange",
+    "projects.view_budgetline",
+    "projects.view_paymentmilestone",
+    "projects.view_monthlyreport",
+    "projects.view_supervisionrecord",
+    "projects.view_evaluation",
+    "projects.view_evaluationfix",
+    "projects.view_evidencefile",
+    "projects.add_monthlyreport",
+    "projects.change_evaluationfix",  # report a fix done
+    "projects.add_evidencefile",
+}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CITY_ADMIN: frozenset(
         _EVERYONE
@@ -126,6 +203,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _ORGANISATION_WRITE
         | _CITY_TALENT_WRITE
         | _DISPATCH_WRITE
+        | _MONEY_READ
+        | _LEDGER_WRITE
+        | _PROJECT_APPLY
+        | _PROJECT_SUPERVISE
+        | _PROJECT_REVIEW
+        | _INDICATOR_CONFIG
         | {"geo.change_division", "network.add_staffingstandard"}
     ),
     Role.COUNTY_STAFF: frozenset(
@@ -137,6 +220,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _ORGANISATION_WRITE
         | _SUPERVISION_WRITE
         | _DISPATCH_WRITE
+        | _MONEY_READ
+        | _LEDGER_WRITE
+        | _PROJECT_APPLY
+        | _PROJECT_SUPERVISE
+        | _PROJECT_REVIEW
     ),
     Role.STATION_STAFF: frozenset(
         _EVERYONE
@@ -146,14 +234,18 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _FACILITY_WRITE
         | _ORGANISATION_WRITE
         | _SUPERVISION_WRITE
+        | _MONEY_READ
+        | _PROJECT_APPLY
+        | _PROJECT_SUPERVISE
     ),
-    Role.ROOM_WORKER: frozenset(_EVERYONE | _NETWORK_READ | _WORKFORCE_READ),
-    Role.ANALYST: frozenset(_EVERYONE | _NETWORK_READ),
+    Role.ROOM_WORKER: frozenset(_EVERYONE | _NETWORK_READ | _WORKFORCE_READ | _MONEY_READ),
+    Role.ANALYST: frozenset(_EVERYONE | _NETWORK_READ | _MONEY_READ),
     Role.SECURITY_ADMIN: frozenset(
         _EVERYONE | {"accounts.view_user", "accounts.add_user", "accounts.change_user"}
     ),
     # Separation of duties (security.md 9): only the audit administrator reads the trail.
     Role.AUDIT_ADMIN: frozenset(_EVERYONE | {"core.view_auditevent"}),
+    Role.AGENCY_STAFF: frozenset(_EVERYONE | _AGENCY),
 }
 
 # Roles that may never see personal data, only aggregates.

@@ -25,6 +25,10 @@ class Command(BaseCommand):
 
         if seed_article_standard():
             self.stdout.write("staffing standard: the local standard (F4–F8) installed")
+        from shegong.projects.services import seed_default_indicator_tree
+
+        if seed_default_indicator_tree():
+            self.stdout.write("evaluation: the default indicator tree installed")
         if not demo:
             return
         if not settings.DEMO_MODE:
@@ -49,6 +53,28 @@ class Command(BaseCommand):
                     **made
                 )
             )
+        from shegong.projects.demo import demo_projects_create
+
+        made = demo_projects_create()
+        if made:
+            self.stdout.write(
+                "demo projects: {agencies} agencies, {projects} projects "
+                "({livelihood_security_projects} livelihood-security), {evaluations} "
+                "evaluations, {agency_flags} agency flags".format(**made)
+            )
+        from shegong.funding.demo import demo_funding_create
+
+        made = demo_funding_create()
+        if made:
+            self.stdout.write(
+                "demo funding: {sources} fund sources, {accounts} accounts, {movements} "
+                "movements, {payments} milestone payments (¥{paid})".format(**made)
+            )
+        from shegong.accounts.demo import demo_agency_user_create
+
+        agency_row = demo_agency_user_create()
+        if agency_row is not None:
+            rows.append(agency_row)
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for demo_user, division in rows:

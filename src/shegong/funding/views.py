@@ -1,0 +1,256 @@
+"""Ledger pages: the year's money by source kind (F21–F25), per county, as flows (a Sankey
+chart), the 1 % rule table, and accounts with their balances and movements. Every table
+exports to .xlsx. Writes go through the API (``/api/v1/ledger/…``) and its services."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from shegong.core.permissions import permission_required_or_403
+from shegong.core.scoping import VIEW, get_scoped_or_404
+from shegong.core.xlsx import xlsx_response
+from shegong.funding.models import Account, AccountKind, Movement, MovementKind, SourceKind
+from shegong.funding.selectors import (
+    balances,
+    county_summary,
+    ledger_flows,
+    one_percent_table,
+    source_kind_summary,
+)
+from shegong.geo.selectors import division_in_scope_or_404
+
+PAGE_SIZE = 50
+
+
+def _year(request) -> int:
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        return timezone.localdate().year
+    return year if 1990 <= year <= 2100 else timezone.localdate().year
+
+
+def _xlsx(request) -> bool:
+    return request.GET.get("format") == "xlsx"
+
+
+def _sankey(flows) -> dict:
+    """Flows folded into a few nodes (source kinds → counties' and facilities' allocations →
+    projects → payees) for a readable chart; refunds, which run backwards, are left out."""
+    kinds = dict(SourceKind.choices)
+    account_kinds = dict(AccountKind.choices)
+    source_kind_of = dict(
+        Account.objects.filter(
+            pk__in={f.from_id for f in flows if f.from_id} | {f.to_id for f in flows if f.to_id}
+        ).values_list("pk", "source__kind")
+    )
+
+    def node(account_id, account_kind) -> str:
+        if account_id is None:
+            return str(_("Outside the ledger"))
+        if account_kind == AccountKind.SOURCE:
+            return str(kinds.get(source_kind_of.get(account_id), _("Other")))
+        return str(account_kinds.get(account_kind, account_kind))
+
+    links: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for flow in flows:
+        if flow.kind == MovementKind.REFUND or flow.total <= 0:
+            continue
+        a, b = node(flow.from_id, flow.from_kind), node(flow.to_id, flow.to_kind)
+        if a != b:
+            links[(a, b)] += flow.total
+    names = sorted({n for pair in links for n in pair})
+    return {
+        "nodes": [{"name": n} for n in names],
+        "links": [
+            {"source": a, "target": b, "value": float(v)} for (a, b), v in sorted(links.items())
+        ],
+    }
+
+
+@require_GET
+@login_required
+@permission_required_or_403("funding.view_movement")
+def ledger(request):
+    """The money of the user's division (or one in scope) in a year: F21–F25, per county,
+    and the flows from sources to payees."""
+    division = division_in_scope_or_404(user=request.user, code=request.GET.get("division"))
+    year = _year(request)
+    summary = source_kind_summary(division=division, year=year)
+    counties = county_summary(division=division, year=year)
+    if _xlsx(request):
+        return xlsx_response(
+            f"ledger-{division.code}-{year}.xlsx",
+            str(_("Ledger")),
+            [
+                _("Division"),
+                _("Code"),
+                _("Appropriated"),
+                _("Allocated"),
+                _("Disbursed"),
+                _("Income"),
+                _("Refunded"),
+            ],
+            (
+                (
+                    r.name,
+                    r.code,
+                    float(r.appropriated),
+                    float(r.allocated),
+                    float(r.disbursed),
+                    float(r.income),
+                    float(r.refunded),
+                )
+                for r in counties
+            ),
+        )
+    flows = ledger_flows(division=division, year=year)
+    kinds = dict(SourceKind.choices)
+    return render(
+        request,
+        "funding/ledger.html",
+        {
+            "division": division,
+            "year": year,
+            "figures": summary.figures(),
+            "assistance_spending": summary.assistance_spending,
+            "kind_rows": [(kinds.get(k, k), metrics) for k, metrics in summary.rows.items()],
+            "counties": counties,
+            "sankey": _sankey(flows),
+            "has_flows": bool(flows),
+        },
+    )
+
+
+@require_GET
+@login_required
+@permission_required_or_403("funding.view_assistancespending")
+def one_percent_view(request):
+    """The 1 % rule per county: spending, the 1 % required, allocated, shortfall."""
+    division = division_in_scope_or_404(user=request.user, code=request.GET.get("division"))
+    year = _year(request)
+    rows = one_percent_table(division=division, year=year)
+    if _xlsx(request):
+
+        def money(value):
+            return "" if value is None else float(value)
+
+        return xlsx_response(
+            f"one-percent-{division.code}-{year}.xlsx",
+            # xgettext:no-python-format
+            str(_("The 1 % rule")),
+            [
+                _("County"),
+                _("Code"),
+                _("Social-assistance spending"),
+                # xgettext:no-python-format
+                _("1 % required"),
+                _("Allocated"),
+                _("Shortfall"),
+            ],
+            (
+                (
+                    r.name,
+                    r.code,
+                    money(r.spending),
+                    money(r.required),
+                    money(r.allocated),
+                    money(r.shortfall),
+                )
+                for r in rows
+            ),
+        )
+    return render(
+        request,
+        "funding/one_percent.html",
+        {"division": division, "year": year, "rows": rows},
+    )
+
+
+@require_GET
+@login_required
+@permission_required_or_403("funding.view_account")
+def account_list(request):
+    """Accounts in scope with their balances, filtered by kind and name."""
+    accounts = Account.objects.restrict(request.user, VIEW).select_related(
+        "division", "source", "project", "organisation"
+    )
+    kind = request.GET.get("kind", "")
+    if kind in AccountKind.values:
+        accounts = accounts.filter(kind=kind)
+    query = request.GET.get("q", "").strip()
+    if query:
+        accounts = accounts.filter(Q(name__icontains=query) | Q(division__code__startswith=query))
+    accounts = accounts.order_by("kind", "name", "pk")
+    if _xlsx(request):
+        rows = list(accounts[:20000])
+        amounts = balances(Account.objects.filter(pk__in=[a.pk for a in rows]))
+        return xlsx_response(
+            "accounts.xlsx",
+            str(_("Accounts")),
+            [_("Name"), _("Kind"), _("Division"), _("Balance")],
+            (
+                (a.name, a.get_kind_display(), a.division.name, float(amounts.get(a.pk, 0)))
+                for a in rows
+            ),
+        )
+    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    amounts = balances(Account.objects.filter(pk__in=[a.pk for a in page.object_list]))
+    for account in page.object_list:
+        account.balance = amounts.get(account.pk, Decimal("0.00"))
+    return render(
+        request,
+        "funding/accounts.html",
+        {"page": page, "kind": kind, "kinds": AccountKind.choices, "query": query},
+    )
+
+
+@require_GET
+@login_required
+@permission_required_or_403("funding.view_account")
+def account_detail(request, pk: int):
+    """One account: its balance and every movement in and out (newest first)."""
+    account = get_scoped_or_404(
+        Account.objects.select_related("division", "source", "project", "organisation"),
+        request.user,
+        VIEW,
+        pk=pk,
+    )
+    movements = (
+        Movement.objects.filter(Q(to_account=account) | Q(from_account=account))
+        .select_related("from_account", "to_account", "milestone", "reverses")
+        .order_by("-occurred_on", "-pk")
+    )
+    if _xlsx(request):
+        return xlsx_response(
+            f"account-{account.pk}.xlsx",
+            str(_("Movements")),
+            [_("Date"), _("Kind"), _("From"), _("To"), _("Amount"), _("Memo")],
+            (
+                (
+                    m.occurred_on,
+                    m.get_kind_display(),
+                    m.from_account.name if m.from_account else "",
+                    m.to_account.name if m.to_account else "",
+                    float(m.amount if m.to_account_id == account.pk else -m.amount),
+                    m.memo,
+                )
+                for m in movements.iterator(chunk_size=2000)
+            ),
+        )
+    page = Paginator(movements, PAGE_SIZE).get_page(request.GET.get("page"))
+    balance = balances(Account.objects.filter(pk=account.pk)).get(account.pk, Decimal("0.00"))
+    return render(
+        request,
+        "funding/account.html",
+        {"account": account, "page": page, "balance": balance},
+    )
