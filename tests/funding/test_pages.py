@@ -110,3 +110,77 @@ def test_a_year_without_money_says_so(client, ledger):
     client.force_login(ledger.city)
     html = client.get(reverse("funding:ledger"), {"division": "50", "year": 2001}).content
     assert "sankey-data" not in html.decode()
+
+
+def test_the_county_allocates_and_reverses_through_its_account_page(client, money):
+    # given the county on its county account page (¥150,000 left)
+    client.force_login(money.county)
+    url = reverse("funding:account", args=[money.county_account.pk])
+    # when it allocates ¥20,000 to the station's facility account
+    response = client.post(
+        url,
+        {
+            "action": "allocate",
+            "allocate-to_account": money.facility_account.pk,
+            "allocate-amount": "20000",
+            "allocate-occurred_on": "2024-03-05",
+        },
+    )
+    # then the movement is recorded and the balance is ¥130,000
+    assert response.status_code == 302
+    page = client.get(url).content.decode().replace(",", "")
+    assert 'data-testid="balance">¥130000.00<' in page
+    # when it reverses that allocation
+    from shegong.funding.models import Movement, MovementKind
+
+    allocation = Movement.objects.filter(kind=MovementKind.ALLOCATION).latest("pk")
+    client.post(url, {"action": "reverse", "movement": allocation.pk, "occurred_on": "2024-03-06"})
+    # then the money is back
+    page = client.get(url).content.decode().replace(",", "")
+    assert 'data-testid="balance">¥150000.00<' in page
+
+
+def test_an_allocation_that_would_overdraw_keeps_what_was_typed(client, money):
+    client.force_login(money.county)
+    url = reverse("funding:account", args=[money.county_account.pk])
+    response = client.post(
+        url,
+        {
+            "action": "allocate",
+            "allocate-to_account": money.facility_account.pk,
+            "allocate-amount": "999999",
+            "allocate-occurred_on": "2024-03-05",
+            "allocate-memo": "太多了",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and 'class="error"' in html and "太多了" in html
+
+
+def test_a_station_reads_its_account_but_cannot_record_movements(client, money):
+    from shegong.core.roles import Role
+    from tests.conftest import make_user
+
+    room = make_user(Role.STATION_STAFF, "500105001", username="station-ledger")
+    client.force_login(room)
+    url = reverse("funding:account", args=[money.facility_account.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"action": "income", "income-amount": "1"})
+    assert response.status_code == 403
+
+
+def test_the_county_opens_a_fund_source(client, ledger):
+    client.force_login(ledger.county)
+    response = client.post(
+        reverse("funding:accounts"),
+        {
+            "name": "江北区配套资金",
+            "kind": "county_matching",
+            "owner_level": "county",
+            "year": 2024,
+        },
+    )
+    assert response.status_code == 302
+    from shegong.funding.models import FundSource
+
+    assert FundSource.objects.filter(name="江北区配套资金", division__code="500105").exists()

@@ -7,17 +7,28 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
+from shegong.core.forms import add_service_errors
 from shegong.core.permissions import permission_required_or_403
 from shegong.core.scoping import VIEW, get_scoped_or_404
 from shegong.core.xlsx import xlsx_response
+from shegong.funding import services
+from shegong.funding.forms import (
+    AllocateForm,
+    DisburseForm,
+    FundSourceForm,
+    MoneyForm,
+    ReverseForm,
+)
 from shegong.funding.models import Account, AccountKind, Movement, MovementKind, SourceKind
 from shegong.funding.selectors import (
     balances,
@@ -176,11 +187,27 @@ def one_percent_view(request):
     )
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 @permission_required_or_403("funding.view_account")
 def account_list(request):
-    """Accounts in scope with their balances, filtered by kind and name."""
+    """Accounts in scope with their balances, filtered by kind and name; a form to open a
+    fund source of the user's division (its account comes with it)."""
+    can_add = request.user.has_perm("funding.add_fundsource")
+    source_form = FundSourceForm(request.POST or None) if can_add else None
+    if request.method == "POST":
+        if source_form is None:
+            raise PermissionDenied
+        if source_form.is_valid():
+            try:
+                source = services.fund_source_create(
+                    actor=request.user, division=request.user.division, **source_form.cleaned_data
+                )
+            except ValidationError as exc:
+                add_service_errors(source_form, exc)
+            else:
+                messages.success(request, _("The fund source was opened."))
+                return redirect("funding:account", pk=services.source_account(source).pk)
     accounts = Account.objects.restrict(request.user, VIEW).select_related(
         "division", "source", "project", "organisation"
     )
@@ -210,21 +237,69 @@ def account_list(request):
     return render(
         request,
         "funding/accounts.html",
-        {"page": page, "kind": kind, "kinds": AccountKind.choices, "query": query},
+        {
+            "page": page,
+            "kind": kind,
+            "kinds": AccountKind.choices,
+            "query": query,
+            "source_form": source_form,
+        },
     )
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 @permission_required_or_403("funding.view_account")
 def account_detail(request, pk: int):
-    """One account: its balance and every movement in and out (newest first)."""
+    """One account: its balance and every movement in and out (newest first), and — for
+    whoever keeps the ledger here — forms to put money in, allocate it, pay a milestone
+    (project accounts) and reverse a movement."""
+    user = request.user
     account = get_scoped_or_404(
         Account.objects.select_related("division", "source", "project", "organisation"),
-        request.user,
+        user,
         VIEW,
         pk=pk,
     )
+    can_move = user.has_perm("funding.add_movement")
+    action = request.POST.get("action") if request.method == "POST" else None
+    forms = {}
+    if can_move:
+        data = request.POST if request.method == "POST" else None
+        if account.kind == AccountKind.SOURCE:
+            forms["appropriate"] = MoneyForm(
+                data if action == "appropriate" else None, prefix="appropriate"
+            )
+        forms["income"] = MoneyForm(data if action == "income" else None, prefix="income")
+        if account.kind in (AccountKind.SOURCE, AccountKind.COUNTY, AccountKind.FACILITY):
+            forms["allocate"] = AllocateForm(
+                data if action == "allocate" else None,
+                user=user,
+                account=account,
+                prefix="allocate",
+            )
+        if account.kind == AccountKind.PROJECT:
+            forms["disburse"] = DisburseForm(
+                data if action == "disburse" else None, account=account
+            )
+        forms["reverse"] = ReverseForm(data if action == "reverse" else None)
+    if request.method == "POST":
+        form = forms.get(action)
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                _move(user, account, action, form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+                if action == "reverse":
+                    for message in exc.messages:
+                        messages.error(request, message)
+            else:
+                messages.success(request, _("The movement was recorded."))
+                return redirect("funding:account", pk=account.pk)
+        elif action == "reverse":
+            messages.error(request, _("Give the date of the reversal."))
     movements = (
         Movement.objects.filter(Q(to_account=account) | Q(from_account=account))
         .select_related("from_account", "to_account", "milestone", "reverses")
@@ -248,9 +323,72 @@ def account_detail(request, pk: int):
             ),
         )
     page = Paginator(movements, PAGE_SIZE).get_page(request.GET.get("page"))
+    reversed_ids = set(
+        Movement.objects.filter(reverses__in=[m.pk for m in page.object_list]).values_list(
+            "reverses_id", flat=True
+        )
+    )
     balance = balances(Account.objects.filter(pk=account.pk)).get(account.pk, Decimal("0.00"))
     return render(
         request,
         "funding/account.html",
-        {"account": account, "page": page, "balance": balance},
+        {
+            "account": account,
+            "page": page,
+            "balance": balance,
+            "forms": forms,
+            "reversed_ids": reversed_ids,
+            "today": timezone.localdate(),
+        },
     )
+
+
+def _move(user, account: Account, action: str, data: dict) -> None:
+    """Record the movement a form asks for, through the ledger's services."""
+    day, memo = data.get("occurred_on"), data.get("memo", "")
+    if action == "appropriate":
+        services.appropriate(
+            actor=user, source=account.source, amount=data["amount"], occurred_on=day, memo=memo
+        )
+    elif action == "income":
+        services.income(
+            actor=user, to_account=account, amount=data["amount"], occurred_on=day, memo=memo
+        )
+    elif action == "allocate":
+        services.allocate(
+            actor=user,
+            from_account=account,
+            to_account=data["to_account"],
+            amount=data["amount"],
+            occurred_on=day,
+            memo=memo,
+        )
+    elif action == "disburse":
+        payee = (
+            Account.objects.filter(
+                kind=AccountKind.PAYEE, organisation_id=account.project.agency_id
+            ).first()
+            if account.project and account.project.agency_id
+            else None
+        )
+        if payee is None:
+            raise ValidationError(
+                {"milestone": _("The project has no contracted agency with a payee account.")}
+            )
+        services.disburse(
+            actor=user,
+            milestone=data["milestone"],
+            from_account=account,
+            to_account=payee,
+            amount=data["amount"],
+            occurred_on=day,
+            memo=memo,
+        )
+    elif action == "reverse":
+        movement = get_scoped_or_404(
+            Movement.objects.filter(Q(to_account=account) | Q(from_account=account)),
+            user,
+            VIEW,
+            pk=data["movement"],
+        )
+        services.reverse(actor=user, movement=movement, occurred_on=day)
