@@ -42,6 +42,14 @@ def test_api_reports_the_articles_money_and_projects(client, users):
     counts = client.get("/api/v1/projects/counts").json()
     assert counts["livelihood_security_projects"] == 1200
     assert counts["by_stage"][Stage.REJECTED] > 0  # not counted in F29
+    # and the pages say the same: the money dashboard (ledger) and the project list
+    ledger = client.get("/funding/", {"division": "50", "year": 2019}).content.decode()
+    ledger = ledger.replace(",", "")
+    assert 'data-testid="f21">¥32500000.00<' in ledger
+    assert 'data-testid="f22">¥70000000.00<' in ledger
+    assert 'data-testid="f24">¥101286400.00<' in ledger
+    listing = client.get("/projects/").content.decode()
+    assert 'data-testid="f29">1200<' in listing
 
     # when it asks for the per-county summary: every county of the city has money
     rows = client.get("/api/v1/funding/summary/counties", {"division": "50", "year": 2019})

@@ -66,3 +66,21 @@ def test_a_project_of_another_county_is_404(client, people, build):
     project = build(Stage.APPLICATION, code="XM-JB")
     client.force_login(people["other_county"])
     assert client.get(reverse("projects:detail", args=[project.pk])).status_code == 404
+
+
+def test_the_project_page_exports_its_tables(client, people, build):
+    project = build(Stage.CLOSED, code="XM-XL")
+    client.force_login(people[Role.COUNTY_STAFF])
+    response = client.get(reverse("projects:detail", args=[project.pk]), {"format": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(response.content)).active.values)
+    values = [row[1] for row in rows]
+    assert "XM-XL" in values
+    assert any(row[1] == 80.0 for row in rows)  # an evaluation's total
+
+
+def test_the_list_filters_by_agency(client, people, build, net):
+    build(Stage.IN_PROGRESS, code="XM-A1", agency=net["agency"])
+    build(Stage.IN_PROGRESS, code="XM-A2", agency=net["other_agency"])
+    client.force_login(people[Role.COUNTY_STAFF])
+    html = client.get(reverse("projects:list"), {"agency": net["agency"].pk}).content.decode()
+    assert "XM-A1" in html and "XM-A2" not in html

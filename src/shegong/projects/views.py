@@ -23,6 +23,7 @@ from shegong.core.forms import add_service_errors
 from shegong.core.permissions import permission_required_or_403
 from shegong.core.scoping import VIEW, get_scoped_or_404
 from shegong.core.xlsx import xlsx_response
+from shegong.network.models import SocialOrganisation
 from shegong.projects import forms, services
 from shegong.projects.api import evidence_response
 from shegong.projects.models import EvidenceFile, Focus, Project, Stage
@@ -117,6 +118,9 @@ def project_list_view(request):
             "stage_rows": [(s, Stage(s).label, n) for s, n in counts["by_stage"].items() if n],
             "focuses": Focus.choices,
             "stages": Stage.choices,
+            "agencies": SocialOrganisation.objects.filter(
+                pk__in=project_list(user=request.user).exclude(agency=None).values("agency_id")
+            ).order_by("name"),
             "query": "&".join(f"{k}={v}" for k, v in query.items()),
         },
     )
@@ -382,6 +386,8 @@ def project_detail(request, pk: int):
     project = get_scoped_or_404(
         Project.objects.select_related("area", "purchaser", "agency"), user, VIEW, pk=pk
     )
+    if request.method == "GET" and request.GET.get("format") == "xlsx":
+        return _project_export(project)
     bound: dict[tuple, object] = {}
     status = 200
     if request.method == "POST":
@@ -502,3 +508,42 @@ def evidence_download(request, pk: int):
     """Stream an evidence file to a user who sees its project (404 for everyone else)."""
     evidence = get_scoped_or_404(EvidenceFile, request.user, VIEW, pk=pk)
     return evidence_response(evidence)
+
+
+def _project_export(project: Project):
+    """The project page's tables as one sheet: facts, timeline, budget lines, milestones
+    with what was paid, KPIs against reported outputs, evaluations."""
+    money = budget_vs_spent(project=project)
+    rows = [
+        (_("Project code"), project.code, ""),
+        (_("Name"), project.name, ""),
+        (_("Stage"), project.get_stage_display(), ""),
+        (_("Area"), project.area.name, project.area.code),
+        (_("Contracted agency"), project.agency.name if project.agency else "", ""),
+        (_("Budget (yuan)"), float(money["budget"]), ""),
+        (_("Paid"), float(money["spent"]), ""),
+    ]
+    rows += [
+        (_("Life cycle"), change.get_to_stage_display(), change.changed_on)
+        for change in project_timeline(project=project)
+    ]
+    rows += [
+        (_("Budget lines"), line["name"], float(line["amount"])) for line in money["budget_lines"]
+    ]
+    rows += [
+        (_("Payment milestones"), f"{m['name']} ({m['due_on']:%Y-%m-%d})", float(m["paid"]))
+        for m in money["milestones"]
+    ]
+    rows += [
+        (str(k["label"]), k["planned"], k["output"]) for k in kpis_vs_reported(project=project)
+    ]
+    rows += [
+        (e.get_kind_display(), float(e.total) if e.total is not None else "", e.get_grade_display())
+        for e in project.evaluations.order_by("evaluated_on", "pk")
+    ]
+    return xlsx_response(
+        f"project-{project.code}.xlsx",
+        str(_("Project")),
+        [_("Item"), _("Value"), _("Detail")],
+        rows,
+    )
