@@ -184,3 +184,15 @@ def test_the_county_opens_a_fund_source(client, ledger):
     from shegong.funding.models import FundSource
 
     assert FundSource.objects.filter(name="江北区配套资金", division__code="500105").exists()
+
+
+def test_the_source_and_flow_tables_export_to_excel(client, money):
+    client.force_login(money.city)
+    url = reverse("funding:ledger")
+    query = {"division": "50", "year": 2024, "format": "xlsx"}
+    sources = client.get(url, query | {"table": "sources"})
+    rows = list(load_workbook(io.BytesIO(sources.content)).active.values)
+    assert any(row[1] == 500000 for row in rows[1:])  # municipal purchase appropriated
+    flows = client.get(url, query | {"table": "flows"})
+    rows = list(load_workbook(io.BytesIO(flows.content)).active.values)
+    assert any(row[2] == 200000 for row in rows[1:])

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from shegong.core.forms import add_service_errors
@@ -98,34 +99,10 @@ def ledger(request):
     year = _year(request)
     summary = source_kind_summary(division=division, year=year)
     counties = county_summary(division=division, year=year)
-    if _xlsx(request):
-        return xlsx_response(
-            f"ledger-{division.code}-{year}.xlsx",
-            str(_("Ledger")),
-            [
-                _("Division"),
-                _("Code"),
-                _("Appropriated"),
-                _("Allocated"),
-                _("Disbursed"),
-                _("Income"),
-                _("Refunded"),
-            ],
-            (
-                (
-                    r.name,
-                    r.code,
-                    float(r.appropriated),
-                    float(r.allocated),
-                    float(r.disbursed),
-                    float(r.income),
-                    float(r.refunded),
-                )
-                for r in counties
-            ),
-        )
-    flows = ledger_flows(division=division, year=year)
     kinds = dict(SourceKind.choices)
+    if _xlsx(request):
+        return _ledger_export(request.GET.get("table", ""), division, year, summary, counties)
+    flows = ledger_flows(division=division, year=year)
     return render(
         request,
         "funding/ledger.html",
@@ -139,6 +116,64 @@ def ledger(request):
             "sankey": _sankey(flows),
             "has_flows": bool(flows),
         },
+    )
+
+
+def _ledger_export(table: str, division, year: int, summary, counties):
+    """One of the ledger page's tables as .xlsx: per county (default), per kind of source,
+    or the flows."""
+    name = f"{division.code}-{year}"
+    metrics = ["appropriated", "income", "allocated", "disbursed", "refunded"]
+    if table == "sources":
+        kinds = dict(SourceKind.choices)
+        return xlsx_response(
+            f"ledger-sources-{name}.xlsx",
+            str(_("By kind of source")),
+            [
+                _("Source"),
+                _("Appropriated"),
+                _("Income"),
+                _("Allocated"),
+                _("Disbursed"),
+                _("Refunded"),
+            ],
+            (
+                (str(kinds.get(kind, kind)), *(float(row.get(m, 0)) for m in metrics))
+                for kind, row in summary.rows.items()
+            ),
+        )
+    if table == "flows":
+        links = _sankey(ledger_flows(division=division, year=year))["links"]
+        return xlsx_response(
+            f"ledger-flows-{name}.xlsx",
+            str(_("Flows")),
+            [pgettext("movement", "From"), pgettext("movement", "To"), _("Amount")],
+            ((link["source"], link["target"], link["value"]) for link in links),
+        )
+    return xlsx_response(
+        f"ledger-{name}.xlsx",
+        str(_("Ledger")),
+        [
+            _("Division"),
+            _("Code"),
+            _("Appropriated"),
+            _("Allocated"),
+            _("Disbursed"),
+            _("Income"),
+            _("Refunded"),
+        ],
+        (
+            (
+                r.name,
+                r.code,
+                float(r.appropriated),
+                float(r.allocated),
+                float(r.disbursed),
+                float(r.income),
+                float(r.refunded),
+            )
+            for r in counties
+        ),
     )
 
 
