@@ -139,3 +139,25 @@ def test_the_upload_refuses_a_file_that_is_not_xlsx(client, county):
     response = client.post(reverse("api:import_social_workers"), {"file": upload})
     # then it is refused and no job is created
     assert response.status_code == 422 and not ImportJob.objects.exists()
+
+
+def test_a_job_left_running_by_a_stopped_worker_is_marked_failed(county):
+    # given a job "running" for two hours (its worker stopped) and one that just started
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shegong.core.jobs import job_run
+    from shegong.core.xlsx import ImportReport
+
+    now = timezone.now()
+    stale = make_job(county, status=ImportJob.Status.RUNNING, started_at=now - timedelta(hours=2))
+    busy = make_job(county, status=ImportJob.Status.RUNNING, started_at=now)
+    queued = make_job(county)
+    # when the worker runs the next job
+    job_run(queued.pk, lambda job, progress: ImportReport())
+    # then the stale one is failed with a message, and the running one is left alone
+    stale.refresh_from_db()
+    busy.refresh_from_db()
+    assert stale.status == ImportJob.Status.FAILED and stale.message and stale.finished_at
+    assert busy.status == ImportJob.Status.RUNNING

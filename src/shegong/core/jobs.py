@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -67,12 +68,36 @@ def _store_progress(job_id: int, done: int, total: int, phase: str) -> None:
     )
 
 
+# A job still "running" this long after it started was left by a worker that stopped
+# (the largest imports take a minute or two).
+STALE_AFTER = timedelta(hours=1)
+
+
+def jobs_fail_stale(now=None) -> int:
+    """Mark failed the jobs a stopped worker left "running": their import ran in one
+    transaction, so nothing of theirs was written. Returns how many."""
+    now = now or timezone.now()
+    return ImportJob.objects.filter(
+        status=ImportJob.Status.RUNNING, started_at__lt=now - STALE_AFTER
+    ).update(
+        status=ImportJob.Status.FAILED,
+        finished_at=now,
+        phase="",
+        message=_(
+            "The worker stopped during the import; nothing was written. Import the file again."
+        ),
+        data=b"",
+    )
+
+
 def job_run(job_id: int, work: Callable[[ImportJob, Progress], ImportReport]) -> str:
     """Run ``work`` for a queued job once; return the job's final status.
 
     A job that is not queued (already run, or running in another worker) is left alone,
-    so a task delivered twice does the work once.
+    so a task delivered twice does the work once. Jobs a stopped worker left running are
+    marked failed first.
     """
+    jobs_fail_stale()
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
         status=ImportJob.Status.RUNNING, started_at=timezone.now(), phase=_("Starting")
     )
