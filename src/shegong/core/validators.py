@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -84,3 +85,54 @@ def validate_uscc(value: str) -> str:
     if uscc_check_character(code[:17]) != code[17]:
         raise ValidationError(_("The unified social credit code's check character is wrong."))
     return code
+
+
+# --- Input checks shared by the services ---------------------------------------------------
+
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal(10) ** 12  # at most 12 digits of yuan before the point
+
+
+def clean_amount(value, field: str = "amount", *, positive: bool = False) -> Decimal:
+    """An exact amount of yuan: a number (never a float, which is not exact), not negative
+    (more than zero when ``positive``), whole fen, at most 12 digits before the point."""
+    if isinstance(value, float | bool):
+        raise ValidationError({field: [_('Give the amount as a decimal string, e.g. "1250.50".')]})
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError({field: [_("Give the amount as a number.")]}) from exc
+    if not amount.is_finite():
+        raise ValidationError({field: [_("Give the amount as a number.")]})
+    if amount < 0:
+        message = (
+            _("The amount cannot be negative: it must be more than zero.")
+            if positive
+            else _("The amount cannot be negative.")
+        )
+        raise ValidationError({field: [message]})
+    if positive and amount == 0:
+        raise ValidationError({field: [_("The amount must be more than zero.")]})
+    if amount != amount.quantize(CENT):
+        raise ValidationError(
+            {field: [_("The amount cannot have fractions of a fen (at most 2 decimal places).")]}
+        )
+    if amount >= MAX_AMOUNT:
+        raise ValidationError({field: [_("The amount is too large.")]})
+    return amount.quantize(CENT)
+
+
+def clean_text(value: str, field: str, message: str, length: int = 200) -> str:
+    """Stripped text that must not be empty (``message`` says what is missing)."""
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: [message]})
+    return value[:length]
+
+
+def check_not_future(day: date | None, field: str) -> None:
+    """Refuse a date after today."""
+    from django.utils import timezone
+
+    if day is not None and day > timezone.localdate():
+        raise ValidationError({field: [_("The date cannot be in the future.")]})

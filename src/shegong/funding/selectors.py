@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce
 
 from shegong.funding.models import (
     Account,
+    AccountKind,
     AssistanceSpending,
     Movement,
     MovementKind,
@@ -51,6 +52,18 @@ def account_balance(account: Account) -> Decimal:
     received = Movement.objects.filter(to_account=account).aggregate(s=Sum("amount"))["s"]
     spent = Movement.objects.filter(from_account=account).aggregate(s=Sum("amount"))["s"]
     return ((received or ZERO) - (spent or ZERO)).quantize(CENT)
+
+
+def agency_payee_account(project) -> Account | None:
+    """The payee account of a project's contracted agency (where its milestones are paid),
+    or None when the project has no agency or the agency no payee account."""
+    if project is None or not project.agency_id:
+        return None
+    return (
+        Account.objects.filter(kind=AccountKind.PAYEE, organisation_id=project.agency_id)
+        .order_by("pk")
+        .first()
+    )
 
 
 def with_balance(accounts: QuerySet) -> QuerySet:

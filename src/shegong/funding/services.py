@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shegong.core.audit import audit_record
+from shegong.core.validators import check_not_future, clean_amount
 from shegong.funding.models import (
     Account,
     AccountKind,
@@ -36,7 +37,6 @@ from shegong.geo.models import Division, Level
 PAYABLE_STAGES = frozenset(
     {"contract", "in_progress", "midterm_evaluation", "final_evaluation", "closed"}
 )
-MAX_WHOLE_DIGITS = 12  # up to 999,999,999,999.99 yuan in one movement
 
 # Which account kinds an allocation may leave and reach.
 ALLOCATE_FROM = frozenset({AccountKind.SOURCE, AccountKind.COUNTY, AccountKind.FACILITY})
@@ -62,30 +62,14 @@ def _check(actor, perm: str, division: Division) -> None:
 
 
 def parse_amount(value, field: str = "amount") -> Decimal:
-    """An amount of yuan: a number > 0 with at most two decimal places (whole fen) and at
-    most 12 digits before the point. Floats are refused (they are not exact)."""
-    if isinstance(value, float | bool):
-        raise ValidationError({field: _('Give the amount as a decimal string, e.g. "1250.50".')})
-    try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError) as exc:
-        raise ValidationError({field: _("Give the amount as a number.")}) from exc
-    if not amount.is_finite():
-        raise ValidationError({field: _("Give the amount as a number.")})
-    if amount <= 0:
-        raise ValidationError({field: _("The amount must be more than zero.")})
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError({field: _("The amount cannot have fractions of a fen.")})
-    if amount >= Decimal(10) ** MAX_WHOLE_DIGITS:
-        raise ValidationError({field: _("The amount is too large.")})
-    return amount.quantize(Decimal("0.01"))
+    """An amount of yuan moved: more than zero, whole fen (``core.validators.clean_amount``)."""
+    return clean_amount(value, field, positive=True)
 
 
 def _check_date(day: date, field: str = "occurred_on") -> None:
     if not isinstance(day, date):
         raise ValidationError({field: _("Give a date.")})
-    if day > timezone.localdate():
-        raise ValidationError({field: _("The date cannot be in the future.")})
+    check_not_future(day, field)
 
 
 # --- Sources and accounts ---------------------------------------------------------------------

@@ -32,6 +32,7 @@ from shegong.funding.forms import (
 )
 from shegong.funding.models import Account, AccountKind, Movement, MovementKind, SourceKind
 from shegong.funding.selectors import (
+    agency_payee_account,
     balances,
     county_summary,
     ledger_flows,
@@ -399,13 +400,7 @@ def _move(user, account: Account, action: str, data: dict) -> None:
             memo=memo,
         )
     elif action == "disburse":
-        payee = (
-            Account.objects.filter(
-                kind=AccountKind.PAYEE, organisation_id=account.project.agency_id
-            ).first()
-            if account.project and account.project.agency_id
-            else None
-        )
+        payee = agency_payee_account(account.project)
         if payee is None:
             raise ValidationError(
                 {"milestone": _("The project has no contracted agency with a payee account.")}

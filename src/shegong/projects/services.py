@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy
 
 from shegong.core.audit import audit_record, model_snapshot
 from shegong.core.roles import Role
+from shegong.core.validators import check_not_future, clean_amount, clean_text
 from shegong.geo.models import Division, Level
 from shegong.network.models import Facility, SocialOrganisation, Tier
 from shegong.network.services import ConflictError
@@ -293,35 +294,6 @@ def _step(actor, project: Project, step: str, version: int | None) -> Project:
     return project
 
 
-def _amount(value, field: str, *, positive: bool = False) -> Decimal:
-    """A yuan amount: a number, not negative (or positive), at most 2 decimal places."""
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
-        raise ValidationError({field: [_("Give the amount as a number.")]}) from exc
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(CENTS):
-        raise ValidationError(
-            {field: [_("The amount cannot be negative and has at most 2 decimal places.")]}
-        )
-    if positive and amount == 0:
-        raise ValidationError({field: [_("The amount must be more than zero.")]})
-    if amount >= Decimal("1000000000000"):
-        raise ValidationError({field: [_("The amount is too large.")]})
-    return amount.quantize(CENTS)
-
-
-def _text(value: str, field: str, message: str, length: int = 200) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError({field: [message]})
-    return value[:length]
-
-
-def _not_future(day: date | None, field: str) -> None:
-    if day is not None and day > _today():
-        raise ValidationError({field: [_("The date cannot be in the future.")]})
-
-
 def _count(value, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValidationError({field: [_("Give a whole number, zero or more.")]})
@@ -410,8 +382,8 @@ def project_apply(
             or not purchaser.division.code.startswith(prefix)
         ):
             raise Http404
-    code = _text(code, "code", _("Give the project code."), 40)
-    name = _text(name, "name", _("Give the project a name."))
+    code = clean_text(code, "code", _("Give the project code."), 40)
+    name = clean_text(name, "name", _("Give the project a name."))
     if purchase_model not in PurchaseModel.values:
         raise ValidationError({"purchase_model": [_("Unknown purchase model.")]})
     if focus not in Focus.values:
@@ -430,7 +402,7 @@ def project_apply(
         )
     if ends_on <= starts_on:
         raise ValidationError({"ends_on": [_("The end must be after the start.")]})
-    budget = _amount(budget, "budget", positive=True)
+    budget = clean_amount(budget, "budget", positive=True)
     kpis = {
         "kpi_person_times": _count(kpi_person_times, "kpi_person_times"),
         "kpi_cases": _count(kpi_cases, "kpi_cases"),
@@ -463,8 +435,10 @@ def project_apply(
         lines.append(
             BudgetLine(
                 project=project,
-                name=_text(line_name, f"budget_lines.{index}.name", _("Name the budget item.")),
-                amount=_amount(amount, f"budget_lines.{index}.amount"),
+                name=clean_text(
+                    line_name, f"budget_lines.{index}.name", _("Name the budget item.")
+                ),
+                amount=clean_amount(amount, f"budget_lines.{index}.amount"),
             )
         )
     if sum((line.amount for line in lines), Decimal(0)) > budget:
@@ -477,9 +451,11 @@ def project_apply(
         payments.append(
             PaymentMilestone(
                 project=project,
-                name=_text(milestone_name, f"milestones.{index}.name", _("Name the milestone.")),
+                name=clean_text(
+                    milestone_name, f"milestones.{index}.name", _("Name the milestone.")
+                ),
                 due_on=due_on,
-                amount=_amount(amount, f"milestones.{index}.amount", positive=True),
+                amount=clean_amount(amount, f"milestones.{index}.amount", positive=True),
             )
         )
     if sum((p.amount for p in payments), Decimal(0)) > budget:
@@ -517,8 +493,8 @@ def budget_line_add(*, actor, project: Project, name: str, amount) -> BudgetLine
     _check(actor, "projects.add_budgetline", project)
     project = _lock(project)
     _require_stage(project, {Stage.APPLICATION}, _("adding a budget line"))
-    name = _text(name, "name", _("Name the budget item."))
-    amount = _amount(amount, "amount")
+    name = clean_text(name, "name", _("Name the budget item."))
+    amount = clean_amount(amount, "amount")
     _budget_left(
         project,
         BudgetLine,
@@ -546,8 +522,8 @@ def milestone_add(*, actor, project: Project, name: str, due_on: date, amount) -
     _check(actor, "projects.add_paymentmilestone", project)
     project = _lock(project)
     _require_stage(project, {Stage.APPLICATION}, _("adding a payment milestone"))
-    name = _text(name, "name", _("Name the milestone."))
-    amount = _amount(amount, "amount", positive=True)
+    name = clean_text(name, "name", _("Name the milestone."))
+    amount = clean_amount(amount, "amount", positive=True)
     _budget_left(
         project,
         PaymentMilestone,
@@ -596,7 +572,7 @@ def preliminary_review(
     step = "preliminary_pass" if passed else "preliminary_reject"
     project = _step(actor, project, step, version)
     if not passed:
-        _text(note, "note", _("Say why the application is not approved."), 2000)
+        clean_text(note, "note", _("Say why the application is not approved."), 2000)
     return _move(actor=actor, project=project, step=step, on=_today(), note=note)
 
 
@@ -615,10 +591,10 @@ def expert_review(
     step = "expert_pass" if passed else "expert_reject"
     project = _step(actor, project, step, version)
     if not passed:
-        _text(note, "note", _("Say why the application is not approved."), 2000)
+        clean_text(note, "note", _("Say why the application is not approved."), 2000)
         return _move(actor=actor, project=project, step=step, on=_today(), note=note)
     starts = notice_starts_on or _today()
-    _not_future(starts, "notice_starts_on")
+    check_not_future(starts, "notice_starts_on")
     project.notice_starts_on = starts
     project.notice_ends_on = add_working_days(starts, NOTICE_WORKING_DAYS)
     return _move(
@@ -641,8 +617,8 @@ def objection_add(*, actor, project: Project, received_on: date, text: str) -> O
     _check(actor, "projects.add_objection", project)
     project = _lock(project)
     _require_stage(project, {Stage.PUBLIC_NOTICE}, _("recording an objection"))
-    text = _text(text, "text", _("Give the objection."), 5000)
-    _not_future(received_on, "received_on")
+    text = clean_text(text, "text", _("Give the objection."), 5000)
+    check_not_future(received_on, "received_on")
     if not project.notice_starts_on <= received_on <= project.notice_ends_on:
         raise ValidationError(
             {
@@ -679,8 +655,10 @@ def objection_resolve(
     objection = Objection.objects.select_for_update().get(pk=objection.pk)
     if objection.resolved_on is not None:
         raise ValidationError({"resolved_on": [_("This objection is already resolved.")]})
-    resolution = _text(resolution, "resolution", _("Say how the objection was resolved."), 5000)
-    _not_future(resolved_on, "resolved_on")
+    resolution = clean_text(
+        resolution, "resolution", _("Say how the objection was resolved."), 5000
+    )
+    check_not_future(resolved_on, "resolved_on")
     if resolved_on < objection.received_on:
         raise ValidationError(
             {"resolved_on": [_("An objection cannot be resolved before it was received.")]}
@@ -719,8 +697,10 @@ def contract_sign(
     """Sign the contract with an agency, after the public notice has ended and with every
     objection resolved."""
     project = _step(actor, project, "contract", version)
-    contract_number = _text(contract_number, "contract_number", _("Give the contract number."), 60)
-    _not_future(signed_on, "signed_on")
+    contract_number = clean_text(
+        contract_number, "contract_number", _("Give the contract number."), 60
+    )
+    check_not_future(signed_on, "signed_on")
     if signed_on <= project.notice_ends_on:
         raise ValidationError(
             {
@@ -772,7 +752,7 @@ def project_start(
     """The contracted agency starts work."""
     project = _step(actor, project, "start", version)
     started_on = started_on or _today()
-    _not_future(started_on, "started_on")
+    check_not_future(started_on, "started_on")
     if started_on < project.contract_signed_on:
         raise ValidationError(
             {"started_on": [_("The project cannot start before its contract was signed.")]}
@@ -806,7 +786,7 @@ def monthly_report_submit(
         raise ValidationError(
             {"month": [_("The month must fall in the project's period and not in the future.")]}
         )
-    summary = _text(summary, "summary", _("Say what was done this month."), 10000)
+    summary = clean_text(summary, "summary", _("Say what was done this month."), 10000)
     figures = {
         "reported_person_times": _count(reported_person_times, "reported_person_times"),
         "reported_cases": _count(reported_cases, "reported_cases"),
@@ -840,9 +820,9 @@ def supervision_record_add(
     _check(actor, "projects.add_supervisionrecord", project)
     project = _lock(project)
     _require_stage(project, SUPERVISED_STAGES, _("a supervision record"))
-    supervisor = _text(supervisor, "supervisor", _("Name the supervisor."))
-    findings = _text(findings, "findings", _("Give the findings."), 10000)
-    _not_future(visited_on, "visited_on")
+    supervisor = clean_text(supervisor, "supervisor", _("Name the supervisor."))
+    findings = clean_text(findings, "findings", _("Give the findings."), 10000)
+    check_not_future(visited_on, "visited_on")
     if visited_on < project.contract_signed_on:
         raise ValidationError(
             {"visited_on": [_("The visit cannot be before the contract was signed.")]}
@@ -871,7 +851,7 @@ def project_close(
             {"stage": [_("The final evaluation must be completed before the project closes.")]}
         )
     closed_on = closed_on or _today()
-    _not_future(closed_on, "closed_on")
+    check_not_future(closed_on, "closed_on")
     return _move(actor=actor, project=project, step="close", on=closed_on, note=note)
 
 
@@ -886,9 +866,9 @@ def project_terminate(
 ) -> Project:
     """End a contracted project early; the reason is required."""
     project = _step(actor, project, "terminate", version)
-    reason = _text(reason, "reason", _("Say why the project is terminated."), 2000)
+    reason = clean_text(reason, "reason", _("Say why the project is terminated."), 2000)
     terminated_on = terminated_on or _today()
-    _not_future(terminated_on, "terminated_on")
+    check_not_future(terminated_on, "terminated_on")
     return _move(actor=actor, project=project, step="terminate", on=terminated_on, note=reason)
 
 
@@ -923,8 +903,8 @@ def evaluation_start(
     tree = tree or default_tree()
     if tree is None or not tree.indicators.exists():
         raise ValidationError({"tree": [_("There is no indicator tree to evaluate on.")]})
-    panel = _text(panel, "panel", _("Name the panel members."), 300)
-    _not_future(evaluated_on, "evaluated_on")
+    panel = clean_text(panel, "panel", _("Name the panel members."), 300)
+    check_not_future(evaluated_on, "evaluated_on")
     evaluation = Evaluation.objects.create(
         project=project, kind=kind, tree=tree, evaluated_on=evaluated_on, panel=panel
     )
@@ -971,7 +951,7 @@ def scores_record(
     the earlier one until the evaluation is completed."""
     _check(actor, "projects.add_score", evaluation.project)
     evaluation = _lock_evaluation(evaluation)
-    panelist = _text(panelist, "panelist", _("Name the panel member."), 100)
+    panelist = clean_text(panelist, "panelist", _("Name the panel member."), 100)
     if not scores:
         raise ValidationError({"scores": [_("Give at least one score.")]})
     leaves = _leaves(evaluation.tree)
@@ -1105,7 +1085,7 @@ def evaluation_fix_add(
 ) -> EvaluationFix:
     """A fix the evaluation requires, with its deadline."""
     _check(actor, "projects.add_evaluationfix", evaluation.project)
-    description = _text(description, "description", _("Describe the required fix."), 5000)
+    description = clean_text(description, "description", _("Describe the required fix."), 5000)
     if deadline < evaluation.evaluated_on:
         raise ValidationError({"deadline": [_("The deadline cannot be before the evaluation.")]})
     fix = EvaluationFix.objects.create(
@@ -1130,8 +1110,8 @@ def evaluation_fix_resolve(
     fix = EvaluationFix.objects.select_for_update().get(pk=fix.pk)
     if fix.resolved_on is not None:
         raise ValidationError({"resolved_on": [_("This fix is already resolved.")]})
-    resolution = _text(resolution, "resolution", _("Say what was done."), 5000)
-    _not_future(resolved_on, "resolved_on")
+    resolution = clean_text(resolution, "resolution", _("Say what was done."), 5000)
+    check_not_future(resolved_on, "resolved_on")
     if resolved_on < fix.evaluation.evaluated_on:
         raise ValidationError(
             {"resolved_on": [_("A fix cannot be resolved before the evaluation.")]}
@@ -1263,7 +1243,7 @@ def _check_level(nodes: list[dict], where: str, depth: int) -> None:
         raise ValidationError({"indicators": [_("Give at least one indicator.")]})
     total = Decimal(0)
     for node in nodes:
-        _text(node.get("name", ""), "indicators", _("Every indicator needs a name."))
+        clean_text(node.get("name", ""), "indicators", _("Every indicator needs a name."))
         total += _weight(node.get("weight"), "indicators")
         children = node.get("children") or []
         if children:
@@ -1305,7 +1285,7 @@ def indicator_tree_create(
     "children": [...]}; at every level the weights must add up to 100."""
     if actor is not None and not actor.has_perm("projects.add_indicatortree"):
         raise PermissionDenied(_("Your role may not do this."))
-    name = _text(name, "name", _("Give the tree a name."))
+    name = clean_text(name, "name", _("Give the tree a name."))
     _check_level(indicators, _("the top level"), 1)
     if IndicatorTree.objects.filter(name=name).exists():
         raise ValidationError({"name": [_("An indicator tree with this name already exists.")]})

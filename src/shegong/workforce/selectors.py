@@ -890,3 +890,15 @@ def talent_figures(
     )
     figures["workers_per_10k"] = workers_per_10k(division=division, as_of=as_of)
     return figures
+
+
+def latest_training_year(*, division: Division, as_of: date) -> int:
+    """The last year (up to ``as_of``) with a course held in the area, else ``as_of``'s
+    year: the year the dashboard's talent figures open on."""
+    latest = (
+        wm.Course.objects.filter(division__code__startswith=division.code, starts_on__lte=as_of)
+        .order_by("-starts_on")
+        .values_list("starts_on", flat=True)
+        .first()
+    )
+    return latest.year if latest else as_of.year

@@ -14,7 +14,12 @@ from django.utils.translation import gettext as _
 
 from shegong.core.audit import audit_record
 from shegong.core.crypto import lookup_hash
-from shegong.core.validators import parse_national_id
+from shegong.core.validators import (
+    check_not_future,
+    clean_amount,
+    clean_text,
+    parse_national_id,
+)
 from shegong.geo.models import Division
 from shegong.network.models import Facility, FacilityStatus, FacilityStatusPeriod
 from shegong.workforce.models import (
@@ -313,21 +318,7 @@ def ce_credit_add(
 
 # --- Talent: training, honours, universities, dispatches (issue #4) -------------------------
 
-_CENTS = Decimal("0.01")
 _TENTHS = Decimal("0.1")
-
-
-def _amount(value, field: str) -> Decimal:
-    """A yuan amount: a number, not negative, at most 2 decimal places."""
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
-        raise ValidationError({field: [_("Give the amount as a number.")]}) from exc
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(_CENTS):
-        raise ValidationError(
-            {field: [_("The amount cannot be negative and has at most 2 decimal places.")]}
-        )
-    return amount.quantize(_CENTS)
 
 
 def _hours(value, field: str = "hours") -> Decimal:
@@ -355,18 +346,6 @@ def _year(value: int, field: str, *, future_ok: bool = False) -> int:
     return value
 
 
-def _not_future(day: date | None, field: str) -> None:
-    if day is not None and day > timezone.localdate():
-        raise ValidationError({field: [_("The date cannot be in the future.")]})
-
-
-def _text(value: str, field: str, message: str, length: int = 200) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError({field: [message]})
-    return value[:length]
-
-
 def _check_any(actor, perm: str, *divisions: Division) -> None:
     """Like ``_check``, but the object belongs to several areas: any one in scope will do."""
     if actor is None:
@@ -389,7 +368,7 @@ def training_programme_create(
 ) -> TrainingProgramme:
     """Create a multi-year training plan (e.g. the "10,000 social work specialists" plan)."""
     _check(actor, "workforce.add_trainingprogramme", division)
-    name = _text(name, "name", _("Name the programme."))
+    name = clean_text(name, "name", _("Name the programme."))
     _year(first_year, "first_year", future_ok=True)
     _year(last_year, "last_year", future_ok=True)
     if last_year < first_year:
@@ -429,8 +408,8 @@ def course_create(
     """Create a training course (it may be planned ahead); person-times count in the year it
     starts."""
     _check(actor, "workforce.add_course", division)
-    title = _text(title, "title", _("Give the course a title."))
-    organiser = _text(organiser, "organiser", _("Name the organiser."))
+    title = clean_text(title, "title", _("Give the course a title."))
+    organiser = clean_text(organiser, "organiser", _("Name the organiser."))
     if audience not in Audience.values:
         raise ValidationError({"audience": [_("Unknown audience.")]})
     if ends_on < starts_on:
@@ -572,7 +551,7 @@ def enrolment_complete(
     if enrolment.ce_credit_id is not None:
         return enrolment
     completed_on = completed_on or course.ends_on
-    _not_future(completed_on, "completed_on")
+    check_not_future(completed_on, "completed_on")
     if completed_on < course.starts_on:
         raise ValidationError(
             {"completed_on": [_("The course cannot be completed before it starts.")]}
@@ -615,12 +594,12 @@ def award_scheme_create(
     """Create an honour or award with its level, category and the standard reward per
     person."""
     _check(actor, "workforce.add_awardscheme", division)
-    name = _text(name, "name", _("Name the award."))
+    name = clean_text(name, "name", _("Name the award."))
     if level not in HonourLevel.values:
         raise ValidationError({"level": [_("Unknown level.")]})
     if category not in HonourCategory.values:
         raise ValidationError({"category": [_("Unknown category.")]})
-    amount = _amount(reward_amount, "reward_amount")
+    amount = clean_amount(reward_amount, "reward_amount")
     if AwardScheme.objects.filter(name=name).exists():
         raise ValidationError({"name": [_("An award with this name already exists.")]})
     try:
@@ -662,10 +641,10 @@ def award_create(
     standard reward. Once per scheme, person and year."""
     _check(actor, "workforce.add_award", worker.division)
     _year(year, "year")
-    amount = _amount(
+    amount = clean_amount(
         scheme.reward_amount if reward_amount is None else reward_amount, "reward_amount"
     )
-    _not_future(paid_on, "paid_on")
+    check_not_future(paid_on, "paid_on")
     if paid_on is not None and paid_on.year < year:
         raise ValidationError({"paid_on": [_("The reward cannot be paid before the award year.")]})
     message = _("This person already has this award for that year.")
@@ -697,7 +676,7 @@ def award_create(
 def university_create(*, actor, name: str, division: Division) -> University:
     """Register a university or college that educates social workers."""
     _check(actor, "workforce.add_university", division)
-    name = _text(name, "name", _("Name the university."))
+    name = clean_text(name, "name", _("Name the university."))
     if University.objects.filter(name=name).exists():
         raise ValidationError({"name": [_("A university with this name already exists.")]})
     try:
@@ -717,7 +696,7 @@ def degree_programme_add(
     _check(actor, "workforce.add_degreeprogramme", university.division)
     if level not in Degree.values:
         raise ValidationError({"level": [_("Unknown degree.")]})
-    name = _text(name, "name", _("Name the programme."))
+    name = clean_text(name, "name", _("Name the programme."))
     if since_year is not None:
         _year(since_year, "since_year")
     message = _("The university already runs this programme.")
@@ -751,8 +730,8 @@ def innovation_base_add(
 ) -> InnovationBase:
     """Record a municipal innovation base a university runs, with its funding (F10)."""
     _check(actor, "workforce.add_innovationbase", university.division)
-    name = _text(name, "name", _("Name the base."))
-    amount = _amount(funded_amount, "funded_amount")
+    name = clean_text(name, "name", _("Name the base."))
+    amount = clean_amount(funded_amount, "funded_amount")
     _year(first_year, "first_year", future_ok=True)
     _year(last_year, "last_year", future_ok=True)
     if last_year < first_year:
@@ -836,7 +815,7 @@ def dispatch_create(
     _check(actor, "workforce.add_dispatch", worker.division)
     if home_facility is not None:
         _check(actor, "workforce.add_dispatch", home_facility.division)
-    purpose = _text(purpose, "purpose", _("Say what the person is sent to do."), 300)
+    purpose = clean_text(purpose, "purpose", _("Say what the person is sent to do."), 300)
     if ends_on is not None and ends_on <= starts_on:
         raise ValidationError({"ends_on": [_("The end must be after the start.")]})
     if poverty_designation_covering(division=host_division, day=starts_on) is None:
@@ -903,7 +882,7 @@ def dispatch_end(*, actor, dispatch: Dispatch, ended_on: date) -> Dispatch:
         raise ValidationError({"ended_on": [_("This dispatch has already ended.")]})
     if ended_on <= dispatch.starts_on:
         raise ValidationError({"ended_on": [_("The end must be after the start.")]})
-    _not_future(ended_on, "ended_on")
+    check_not_future(ended_on, "ended_on")
     before = dispatch.ends_on
     dispatch.ends_on = ended_on
     dispatch.save(update_fields=["ends_on"])

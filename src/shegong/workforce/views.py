@@ -67,6 +67,7 @@ from shegong.workforce.selectors import (
     headcount_by_child,
     headcount_by_qualification,
     headcount_by_workplace,
+    latest_training_year,
     per_10k,
     programme_years,
     programmes_for,
@@ -393,7 +394,7 @@ def dashboard(request):
     ]
     workplace_rows = [(wt, WorkplaceType(wt).label, n) for wt, n in by_workplace.items()]
     ratio = per_10k(professionals["professionals"], division.population)
-    talent_year = _year_param(request, default=_latest_training_year(division, as_of))
+    talent_year = _year_param(request, default=latest_training_year(division=division, as_of=as_of))
     talent = talent_figures(division=division, year=talent_year, as_of=as_of)
     person_times = training_person_times(division=division)
     if request.GET.get("format") == "xlsx":
@@ -440,17 +441,6 @@ def dashboard(request):
             },
         },
     )
-
-
-def _latest_training_year(division, as_of: date) -> int:
-    """The last year (up to ``as_of``) with a course in the area, else ``as_of``'s year."""
-    latest = (
-        Course.objects.filter(division__code__startswith=division.code, starts_on__lte=as_of)
-        .order_by("-starts_on")
-        .values_list("starts_on", flat=True)
-        .first()
-    )
-    return latest.year if latest else as_of.year
 
 
 def _dashboard_export(division, as_of, professionals, qualifications, workplaces, ce, ratio, rows):
