@@ -36,6 +36,7 @@ from shegong.workforce.services import (
     training_programme_create,
     university_create,
 )
+from tests.casework.matrix import CASEWORK_ENDPOINTS, build_casework
 from tests.conftest import ROLE_DIVISIONS, make_user
 
 pytestmark = pytest.mark.django_db
@@ -1105,6 +1106,9 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
+ENDPOINTS.update(CASEWORK_ENDPOINTS)
+
+
 def discover_url_names() -> set[str]:
     names: set[str] = set()
 
@@ -1169,6 +1173,7 @@ def matrix_world(django_db_setup, django_db_blocker, matrix_media):
             user = make_user(role, inside, organisation=_organisation(agency))
             own, _ = api_token_create(user=user, name="own-token")
             users[role] = (user, own.pk)
+        build_casework(net, users)
         yield {"net": net, "outsider": outsider, "foreign": foreign.pk, "users": users}
         transaction.set_rollback(True)
 

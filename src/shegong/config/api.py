@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from ninja import NinjaAPI
 
 from shegong.accounts.api import router as accounts_router
+from shegong.casework.api import router as casework_router
 from shegong.core.api import TokenAuth, install_error_handlers, session_auth
 from shegong.core.jobs_api import router as jobs_router
 from shegong.funding.api import router as funding_router
@@ -29,3 +30,4 @@ api.add_router("", network_router)
 api.add_router("", workforce_router)
 api.add_router("", projects_router)
 api.add_router("", funding_router)
+api.add_router("", casework_router)

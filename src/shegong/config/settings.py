@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "shegong.workforce",
     "shegong.projects",
     "shegong.funding",
+    "shegong.casework",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ urlpatterns = [
     path("funding/", include("shegong.funding.urls")),
     path("workforce/", include("shegong.workforce.urls")),
     path("projects/", include("shegong.projects.urls")),
+    path("casework/", include("shegong.casework.urls")),
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

@@ -193,6 +193,58 @@ _AGENCY = {
     "projects.add_evidencefile",
 }
 
+# Services to residents (issue #6). Reading residents, cases, groups, activities, service
+# records and referrals is reading personal data: never for the analyst.
+_CASEWORK_READ = {
+    "casework.view_resident",
+    "casework.view_household",
+    "casework.view_residence",
+    "casework.view_consent",
+    "casework.view_specialstatus",
+    "casework.view_case",
+    "casework.view_casestagechange",
+    "casework.view_casegoal",
+    "casework.view_casenote",
+    "casework.view_workgroup",
+    "casework.view_activity",
+    "casework.view_servicerecord",
+    "casework.view_referral",
+}
+# Front-line work: register residents, record statuses, run cases, groups and activities,
+# record services and send or answer referrals.
+_CASEWORK_WRITE = {
+    "casework.add_resident",
+    "casework.change_resident",
+    "casework.add_household",
+    "casework.change_household",
+    "casework.add_consent",
+    "casework.change_consent",
+    "casework.add_specialstatus",
+    "casework.change_specialstatus",
+    "casework.add_case",
+    "casework.change_case",
+    "casework.add_casegoal",
+    "casework.change_casegoal",
+    "casework.add_casenote",
+    "casework.add_workgroup",
+    "casework.change_workgroup",
+    "casework.add_activity",
+    "casework.change_activity",
+    "casework.add_servicerecord",
+    "casework.add_referral",
+    "casework.change_referral",
+}
+# Supervisors approve intake decisions (stations for their rooms, centres for stations).
+_CASEWORK_SUPERVISE = {"casework.approve_case"}
+# Seeing national ID and phone in clear (security.md 7): the front line that serves the
+# person. Others with casework read rights see them masked.
+_CASEWORK_IDENTITY = {"casework.view_identity"}
+# Exporting personal data to a spreadsheet (security.md 17): logged and capped.
+_CASEWORK_EXPORT = {"casework.export_personal"}
+# Aggregates of services (person-times by group, domain, method, month): no personal data;
+# groups of fewer than 5 people are suppressed for aggregate-only roles.
+_CASEWORK_STATS = {"casework.view_servicestats"}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CITY_ADMIN: frozenset(
         _EVERYONE
@@ -210,6 +262,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _PROJECT_REVIEW
         | _INDICATOR_CONFIG
         | {"geo.change_division", "network.add_staffingstandard"}
+        | _CASEWORK_READ
+        | _CASEWORK_STATS
     ),
     Role.COUNTY_STAFF: frozenset(
         _EVERYONE
@@ -225,6 +279,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _PROJECT_APPLY
         | _PROJECT_SUPERVISE
         | _PROJECT_REVIEW
+        | _CASEWORK_READ
+        | _CASEWORK_WRITE
+        | _CASEWORK_SUPERVISE
+        | _CASEWORK_EXPORT
+        | _CASEWORK_STATS
     ),
     Role.STATION_STAFF: frozenset(
         _EVERYONE
@@ -237,9 +296,24 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _MONEY_READ
         | _PROJECT_APPLY
         | _PROJECT_SUPERVISE
+        | _CASEWORK_READ
+        | _CASEWORK_WRITE
+        | _CASEWORK_SUPERVISE
+        | _CASEWORK_IDENTITY
+        | _CASEWORK_EXPORT
+        | _CASEWORK_STATS
     ),
-    Role.ROOM_WORKER: frozenset(_EVERYONE | _NETWORK_READ | _WORKFORCE_READ | _MONEY_READ),
-    Role.ANALYST: frozenset(_EVERYONE | _NETWORK_READ | _MONEY_READ),
+    Role.ROOM_WORKER: frozenset(
+        _EVERYONE
+        | _NETWORK_READ
+        | _WORKFORCE_READ
+        | _MONEY_READ
+        | _CASEWORK_READ
+        | _CASEWORK_WRITE
+        | _CASEWORK_IDENTITY
+        | _CASEWORK_STATS
+    ),
+    Role.ANALYST: frozenset(_EVERYONE | _NETWORK_READ | _MONEY_READ | _CASEWORK_STATS),
     Role.SECURITY_ADMIN: frozenset(
         _EVERYONE | {"accounts.view_user", "accounts.add_user", "accounts.change_user"}
     ),

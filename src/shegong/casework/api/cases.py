@@ -1,0 +1,5 @@
+"""API: cases (issue #6)."""
+
+from ninja import Router
+
+router = Router(tags=["casework"])

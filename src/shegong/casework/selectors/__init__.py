@@ -1,0 +1,1 @@
+"""Reads of the casework app, one module per part."""

@@ -1,0 +1,3 @@
+"""Pages: cases (issue #6)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: groups (issue #6)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: records (issue #6)."""
+
+urlpatterns: list = []

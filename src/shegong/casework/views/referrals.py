@@ -1,0 +1,3 @@
+"""Pages: referrals (issue #6)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: residents (issue #6)."""
+
+urlpatterns: list = []
