@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 
 import pytest
@@ -38,47 +37,9 @@ from shegong.workforce.services import (
 )
 from tests.casework.matrix import CASEWORK_ENDPOINTS, build_casework
 from tests.conftest import ROLE_DIVISIONS, make_user
+from tests.matrix_endpoint import Ctx, Endpoint
 
 pytestmark = pytest.mark.django_db
-
-
-@dataclass
-class Ctx:
-    """What a case knows: the user, and objects inside and outside their scope."""
-
-    user: User
-    inside_code: str
-    outside_code: str
-    own_token_id: int
-    foreign_token_id: int
-    outsider: User
-    net: dict = field(default_factory=dict)
-
-    @property
-    def outside_name(self) -> str:
-        return Division.objects.get(code=self.outside_code).name
-
-    @property
-    def inside_name(self) -> str:
-        return Division.objects.get(code=self.inside_code).name
-
-
-@dataclass
-class Endpoint:
-    """How to call one URL and what each role should get."""
-
-    method: str = "get"
-    api: bool = False
-    perm: str | None = None  # role permission needed; None: every signed-in user
-    roles: set[str] | None = None  # when set, only these roles succeed (tier rules)
-    public: bool = False  # reachable without signing in
-    inside: Callable[[Ctx], dict] = field(default=lambda c: {})
-    outside: Callable[[Ctx], dict] | None = None  # kwargs of an object outside scope
-    query: Callable[[Ctx, bool], dict] | None = None  # query string (inside/outside)
-    body: dict | Callable[[Ctx, bool], dict] | None = None
-    ok: int = 200
-    # Given the response of the *outside* variant of a list, check nothing leaked.
-    no_leak: Callable[[Ctx, object], bool] | None = None
 
 
 def _html_lacks(text_of: Callable[[Ctx], str]):
