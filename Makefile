@@ -22,9 +22,12 @@ install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
 	$(UV) sync --frozen
 
-## test: the whole suite (unit, API, scope matrix, browser) on $DATABASE_URL or SQLite
+## test: the whole suite (unit, API, scope matrix, browser) on $DATABASE_URL or SQLite, then
+## check the run's log (var/test.log) holds no national ID (security.md 14)
 test: install browser
-	$(VENV)/pytest $(PYTEST_ARGS)
+	@mkdir -p var
+	$(VENV)/pytest --log-file=var/test.log --log-file-level=INFO $(PYTEST_ARGS)
+	$(VENV)/shegong logcheck var/test.log
 
 ## test-fast: everything but the browser tests
 test-fast: install

@@ -284,6 +284,20 @@ MEDIA_ROOT = DATA_DIR / "uploads"  # outside the web root, served only through c
 # --- Project evaluations: the lowest weighted total of each grade (below "pass" is a fail) --
 SHEGONG_GRADE_THRESHOLDS = {"excellent": 90, "good": 80, "pass": 60}
 
+# --- Services to residents (issue #6) ---------------------------------------------------
+# Age limits of the special groups (domain.md: thresholds are configuration). "under" means
+# the person must be younger than the value on the status's start date; "at_least" older.
+SHEGONG_SPECIAL_GROUP_AGES = {
+    "left_behind_child": {"under": 16},
+    "orphan": {"under": 18},
+    "unsupported_child": {"under": 18},
+    "child_in_difficulty": {"under": 18},
+    "left_behind_elder": {"at_least": 60},
+}
+# Years after a resident's last service, case activity or status before the retention job
+# anonymises them (security.md 18; docs/retention.md).
+SHEGONG_RETENTION_YEARS = int(os.environ.get("SHEGONG_RETENTION_YEARS", "10"))
+
 # --- Background tasks: Django's tasks API on the database (`shegong db_worker` runs them) -
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
