@@ -582,6 +582,8 @@ class AccessGrant(models.Model):
     granted_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"))
 
+    objects = RestrictedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-granted_at"]
         constraints = [
@@ -593,6 +595,11 @@ class AccessGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.case or self.resident} until {self.expires_at}"
+
+    @classmethod
+    def scope_q(cls, user) -> Q:
+        """A user's own grants (the audit trail shows everyone's to the audit administrator)."""
+        return Q(user_id=user.pk)
 
 
 # --- Group work (MZ/T 095-2017) and community activities ----------------------------------
@@ -656,6 +663,9 @@ class GroupMember(models.Model):
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
     joined_on = models.DateField(_("joined"))
     left_on = models.DateField(_("left"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_path = "group__facility__division__code"
 
     class Meta:
         constraints = [
@@ -806,6 +816,9 @@ class ServiceRecipient(models.Model):
 
     record = models.ForeignKey(ServiceRecord, on_delete=models.CASCADE, related_name="recipients")
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_path = "record__division__code"
 
     class Meta:
         constraints = [

@@ -172,14 +172,16 @@ def log_access(
     *,
     allowed: bool = True,
     detail: dict | None = None,
+    kind: str = "resident",
 ) -> None:
     """One access-log row: ``action`` is view, search, export, break_glass… For a search or
-    an export, ``record`` is None and ``detail`` says what (counts, filters — never an ID)."""
+    an export, ``record`` is None, ``kind`` says of what ("resident", "case", "record") and
+    ``detail`` says what (counts, filters — never an ID)."""
     if record is None:
         audit_record(
             actor=user,
-            action=f"resident.{action}",
-            object_type="casework.resident",
+            action=f"{kind}.{action}",
+            object_type=f"casework.{kind}",
             object_repr=str(action),
             after=detail,
             outcome=AuditEvent.Outcome.ALLOWED if allowed else AuditEvent.Outcome.DENIED,

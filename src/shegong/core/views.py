@@ -15,13 +15,18 @@ from shegong.geo.selectors import division_counts
 @require_GET
 @login_required
 def home(request):
-    """The user's home page: who they are and the division they work in."""
+    """The user's home page: who they are and the division they work in; for front-line
+    casework roles, a panel of today's casework (the full list is ``casework:home``)."""
     division = request.user.division
-    return render(
-        request,
-        "core/home.html",
-        {"division": division, "counts": division_counts(division=division)},
-    )
+    context = {"division": division, "counts": division_counts(division=division)}
+    if request.user.has_perm("casework.view_servicerecord"):
+        from shegong.casework.selectors.home import worker_home
+
+        context["casework"] = worker_home(request.user)
+    response = render(request, "core/home.html", context)
+    if "casework" in context:
+        response["Cache-Control"] = "no-store"  # names of residents (security.md 14)
+    return response
 
 
 @require_GET

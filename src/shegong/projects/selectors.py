@@ -137,28 +137,53 @@ KPI_FIELDS = (
 
 
 def kpis_vs_reported(*, project: Project) -> list[dict]:
-    """Each KPI against the outputs: until service records name the project, the sum of
-    the monthly reports, labelled as reported."""
+    """Each KPI against the project's outputs.
+
+    Outputs are computed from the service records that name the project (casework,
+    ``ServiceRecord.project``): person-times summed from the records, and the distinct
+    cases, groups and community activities they belong to — labelled "computed". A project
+    with no linked record yet (one delivered before the records were kept here, or whose
+    agency only reports) falls back to the sum of its monthly reports, labelled "as
+    reported". Both figures are given (``computed`` is None without linked records), so the
+    page can show where the agency's reports and the records disagree."""
+    from shegong.casework.models import ServiceRecord
+
     sums = MonthlyReport.objects.filter(project=project).aggregate(
         **{reported: Sum(reported) for _key, _kpi, reported in KPI_FIELDS}
     )
+    computed = ServiceRecord.objects.filter(project=project).aggregate(
+        records=Count("id"),
+        person_times=Sum("person_times"),
+        cases=Count("case", distinct=True),
+        groups=Count("group", distinct=True),
+        activities=Count("activity", distinct=True),
+    )
+    has_records = bool(computed["records"])
     labels = {
         "person_times": _("person-times"),
         "cases": _("cases"),
         "groups": _("groups"),
         "activities": _("community activities"),
     }
-    return [
-        {
-            "kpi": key,
-            "label": labels[key],
-            "planned": getattr(project, kpi),
-            "output": sums[reported] or 0,
-            "source": "reported",
-            "source_label": _("as reported by the agency"),
-        }
-        for key, kpi, reported in KPI_FIELDS
-    ]
+    rows = []
+    for key, kpi, reported in KPI_FIELDS:
+        reported_value = sums[reported] or 0
+        computed_value = (computed[key] or 0) if has_records else None
+        rows.append(
+            {
+                "kpi": key,
+                "label": labels[key],
+                "planned": getattr(project, kpi),
+                "output": computed_value if has_records else reported_value,
+                "computed": computed_value,
+                "reported": reported_value,
+                "source": "computed" if has_records else "reported",
+                "source_label": _("computed from service records")
+                if has_records
+                else _("as reported by the agency"),
+            }
+        )
+    return rows
 
 
 def project_counts(*, user, year: int | None = None, area: str = "") -> dict:
