@@ -325,7 +325,7 @@ def test_the_messages_say_what_is_wrong(casework_world):
     case = case_at(w, CaseStage.ASSESSMENT)
     with pytest.raises(ValidationError) as skip:
         svc.case_advance(actor=w["worker"], case=case, to_stage="intervention")
-    assert "one stage at a time" in skip.value.message_dict["to_stage"][0]
+    assert "逐阶段推进" in skip.value.message_dict["to_stage"][0]
     with pytest.raises(ValidationError) as back:
         svc.case_advance(actor=w["worker"], case=case, to_stage="intake")
     assert "cannot go back" in back.value.message_dict["to_stage"][0]

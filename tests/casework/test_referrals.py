@@ -62,7 +62,7 @@ def test_a_referral_needs_the_residents_consent(w):
     # ticked, but no referral consent on record (the child has none): refused
     with pytest.raises(ValidationError) as exc:
         send(w, resident=w["child"])
-    assert "no consent to referral" in exc.value.message_dict["consent_checked"][0]
+    assert "没有转介同意记录" in exc.value.message_dict["consent_checked"][0]
     # a withdrawn consent does not count
     Consent.objects.filter(resident=w["adult"]).update(withdrawn_on=date(2021, 1, 1))
     with pytest.raises(ValidationError):
