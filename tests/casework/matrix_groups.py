@@ -21,6 +21,20 @@ def _html_lacks(text: str):
     return lambda ctx, response: text not in response.content.decode()
 
 
+def _xlsx_lacks(text: str):
+    """The exported workbook (a real .xlsx) holds no cell containing ``text``."""
+
+    def check(ctx, response) -> bool:
+        import io
+
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        return not any(text in str(c.value) for row in sheet.iter_rows() for c in row)
+
+    return check
+
+
 def _side(key: str, arg: str):
     return {
         "inside": lambda c: {arg: c.net[f"{key}_in"]},
@@ -38,6 +52,9 @@ def _facility_body(extra: dict):
 ENDPOINTS: dict = {
     # pages
     "casework:groups": Endpoint(perm="casework.view_workgroup", no_leak=_html_lacks("小组out")),
+    "casework:groups_export": Endpoint(
+        perm="casework.view_workgroup", no_leak=_xlsx_lacks("小组out")
+    ),
     "casework:group": Endpoint(perm="casework.view_workgroup", **_side("group", "pk")),
     "casework:group_new": Endpoint(perm="casework.add_workgroup"),
     "casework:group_session_new": Endpoint(
@@ -61,6 +78,9 @@ ENDPOINTS: dict = {
         method="post", perm="casework.change_workgroup", ok=302, **_side("group", "pk")
     ),
     "casework:activities": Endpoint(perm="casework.view_activity", no_leak=_html_lacks("活动out")),
+    "casework:activities_export": Endpoint(
+        perm="casework.view_activity", no_leak=_xlsx_lacks("活动out")
+    ),
     "casework:activity": Endpoint(perm="casework.view_activity", **_side("activity", "pk")),
     "casework:activity_new": Endpoint(perm="casework.add_activity"),
     "casework:activity_record": Endpoint(

@@ -27,6 +27,19 @@ def _k(key: str, arg: str = "pk"):
     }
 
 
+def _xlsx_lacks_outside(c, response) -> bool:
+    """The exported workbook (a real .xlsx) names nobody from outside (赵先生 of 成都)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from shegong.casework.models import Resident
+
+    name = Resident.objects.get(pk=c.net["resident_out"]).name
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    return not any(name in str(cell.value) for row in sheet.iter_rows() for cell in row)
+
+
 def _side(inside: bool) -> str:
     return "in" if inside else "out"
 
@@ -39,6 +52,11 @@ ENDPOINTS: dict = {
             c.net["referral_out_reason"] not in r.content.decode()
             and f'data-referral="{c.net["referral_out"]}"' not in r.content.decode()
         ),
+    ),
+    "casework:referrals_export": Endpoint(
+        perm="casework.export_personal",
+        query=lambda c, inside: {"box": "sent"},
+        no_leak=_xlsx_lacks_outside,
     ),
     "casework:referral_new": Endpoint(
         perm="casework.add_referral",

@@ -328,7 +328,7 @@ def test_the_messages_say_what_is_wrong(casework_world):
     assert "逐阶段推进" in skip.value.message_dict["to_stage"][0]
     with pytest.raises(ValidationError) as back:
         svc.case_advance(actor=w["worker"], case=case, to_stage="intake")
-    assert "cannot go back" in back.value.message_dict["to_stage"][0]
+    assert "个案不能回退" in back.value.message_dict["to_stage"][0]
 
 
 def test_each_stage_needs_its_content(casework_world):

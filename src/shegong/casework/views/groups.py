@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -44,6 +46,7 @@ from shegong.casework.services.groups import (
 from shegong.core.forms import DateInput, add_service_errors
 from shegong.core.permissions import permission_required_or_403
 from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
+from shegong.core.xlsx import xlsx_response
 
 PAGE_SIZE = 50
 RESIDENT_CHOICES_LIMIT = 300
@@ -80,14 +83,18 @@ def _leaders(user):
 # --- groups --------------------------------------------------------------------------------
 
 
+def _group_stage(request) -> str:
+    """The list's one filter: a known stage, or "" (all stages)."""
+    stage = request.GET.get("stage", "")
+    return stage if stage in GroupStage.values else ""
+
+
 @require_GET
 @login_required
 @permission_required_or_403("casework.view_workgroup")
 def groups(request):
     """The groups run in the user's area, by stage."""
-    stage = request.GET.get("stage", "")
-    if stage not in GroupStage.values:
-        stage = ""
+    stage = _group_stage(request)
     page = Paginator(group_list(user=request.user, stage=stage), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -95,9 +102,54 @@ def groups(request):
         render(
             request,
             "casework/group_list.html",
-            {"page": page, "stage": stage, "stages": GroupStage.choices},
+            {
+                "page": page,
+                "stage": stage,
+                "stages": GroupStage.choices,
+                "export_query": urlencode({"stage": stage}) if stage else "",
+            },
         )
     )
+
+
+@require_GET
+@login_required
+@permission_required_or_403("casework.view_workgroup")
+def groups_export(request):
+    """The filtered group list as .xlsx: counts only (members, sessions), no resident."""
+    groups_qs = group_list(user=request.user, stage=_group_stage(request))
+
+    def rows():
+        for g in groups_qs.select_related("facility__division").iterator(chunk_size=1000):
+            yield (
+                g.name,
+                g.get_group_type_display(),
+                g.get_stage_display(),
+                g.get_target_group_display() if g.target_group else "",
+                g.member_count,
+                g.session_count,
+                g.planned_sessions,
+                str(g.leader),
+                g.started_on,
+                g.facility.name,
+                g.facility.division.code,
+            )
+
+    headers = [
+        _("Name"),
+        _("Group type"),
+        _("Stage"),
+        _("Target group"),
+        _("Members"),
+        _("Sessions held"),
+        _("Planned sessions"),
+        _("Leader"),
+        _("Start"),
+        _("Run by"),
+        _("Division code"),
+    ]
+    name = f"groups-{timezone.localdate():%Y%m%d}.xlsx"
+    return privacy.no_store(xlsx_response(name, str(_("Groups")), headers, rows()))
 
 
 @require_GET
@@ -370,6 +422,40 @@ def activities(request):
 @require_GET
 @login_required
 @permission_required_or_403("casework.view_activity")
+def activities_export(request):
+    """The activity list as .xlsx: counts only (volunteers, person-times), no resident."""
+    activities_qs = activity_list(user=request.user).select_related("facility__division")
+
+    def rows():
+        for a in activities_qs.iterator(chunk_size=1000):
+            yield (
+                a.held_on,
+                a.title,
+                a.place,
+                a.partners,
+                a.volunteer_count,
+                a.person_times,
+                a.facility.name,
+                a.facility.division.code,
+            )
+
+    headers = [
+        _("Date"),
+        _("Title"),
+        _("Place"),
+        _("Partners"),
+        _("Volunteers"),
+        _("Person-times"),
+        _("Run by"),
+        _("Division code"),
+    ]
+    name = f"activities-{timezone.localdate():%Y%m%d}.xlsx"
+    return privacy.no_store(xlsx_response(name, str(_("Community activities")), headers, rows()))
+
+
+@require_GET
+@login_required
+@permission_required_or_403("casework.view_activity")
 def activity_detail(request, pk: int):
     """One activity: needs, plan, partners, volunteers, summary and who took part."""
     activity = get_scoped_or_404(
@@ -523,6 +609,7 @@ def activity_record_view(request, pk: int):
 
 urlpatterns = [
     path("groups/", groups, name="groups"),
+    path("groups/export/", groups_export, name="groups_export"),
     path("groups/new/", group_new, name="group_new"),
     path("groups/<int:pk>/", group_detail, name="group"),
     path("groups/<int:pk>/sessions/new/", group_session_new, name="group_session_new"),
@@ -530,6 +617,7 @@ urlpatterns = [
     path("groups/<int:pk>/members/remove/", group_member_remove_view, name="group_member_remove"),
     path("groups/<int:pk>/advance/", group_advance_view, name="group_advance"),
     path("activities/", activities, name="activities"),
+    path("activities/export/", activities_export, name="activities_export"),
     path("activities/new/", activity_new, name="activity_new"),
     path("activities/<int:pk>/", activity_detail, name="activity"),
     path("activities/<int:pk>/record/", activity_record_view, name="activity_record"),
