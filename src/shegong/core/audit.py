@@ -74,7 +74,10 @@ def audit_record(
         object_id = object_id or target.pk
         object_repr = object_repr or str(target)
     real_actor = actor if actor is not None and getattr(actor, "pk", None) else None
-    with transaction.atomic():
+    # No savepoint of its own: inside the caller's transaction the row commits or rolls back
+    # with the change it records (and two round trips per write are saved); alone, this is
+    # the transaction.
+    with transaction.atomic(savepoint=False):
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
         event = AuditEvent(
             seq=head.last_seq + 1,

@@ -19,7 +19,7 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -68,34 +68,32 @@ def _resident_ids(value: Iterable) -> list[int]:
     return list(seen)
 
 
-def _check_residents_in_scope(actor, ids: list[int]) -> None:
+def _check_residents_in_scope(actor, ids: list[int], day: date, with_group: bool) -> str:
     """One scoped ``IN`` query; a resident the actor cannot see does not exist for them
-    (404, like every out-of-scope object)."""
-    if not ids or actor is None:
-        return
+    (404, like every out-of-scope object). With ``with_group`` (one resident, no target
+    group given) the same query also brings the resident's default target group: the
+    special group of their longest-standing status active on ``day``."""
+    if not ids or (actor is None and not with_group):
+        return ""
     if len(ids) > MAX_RESIDENTS:
         raise ValidationError(
             {"residents": [_("At most %(n)d residents in one record.") % {"n": MAX_RESIDENTS}]}
         )
-    found = (
-        Resident.objects.restrict(actor, VIEW)
-        .filter(pk__in=ids, anonymised_at__isnull=True)
-        .values_list("pk", flat=True)
-    )
-    if len(set(found)) != len(ids):
+    residents = Resident.objects.all() if actor is None else Resident.objects.restrict(actor, VIEW)
+    residents = residents.filter(pk__in=ids, anonymised_at__isnull=True)
+    if with_group:
+        current = (
+            SpecialStatus.objects.filter(resident_id=OuterRef("pk"), started_on__lte=day)
+            .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=day))
+            .order_by("started_on", "id")
+            .values("group")[:1]
+        )
+        found = list(residents.annotate(group=Subquery(current)).values_list("pk", "group"))
+    else:
+        found = [(pk, None) for pk in residents.values_list("pk", flat=True)]
+    if actor is not None and len({pk for pk, _group in found}) != len(ids):
         raise Http404
-
-
-def _default_target_group(resident_id: int, day: date) -> str:
-    """The special group of the resident's longest-standing status active on ``day``."""
-    group = (
-        SpecialStatus.objects.filter(resident_id=resident_id, started_on__lte=day)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=day))
-        .order_by("started_on", "id")
-        .values_list("group", flat=True)
-        .first()
-    )
-    return group or ""
+    return (found[0][1] or "") if with_group and found else ""
 
 
 def service_record_create(
@@ -197,11 +195,12 @@ def service_record_create(
         )
     if errors:
         raise ValidationError(errors)
-    _check_residents_in_scope(actor, ids)
+    default_group = _check_residents_in_scope(
+        actor, ids, served_on, with_group=not target_group and len(ids) == 1
+    )
+    target_group = target_group or default_group
     if group is not None and ids:
         _check_members(group, ids, served_on)
-    if not target_group and len(ids) == 1:
-        target_group = _default_target_group(ids[0], served_on)
     return _write(
         actor,
         facility=facility,
