@@ -70,6 +70,15 @@ class Command(BaseCommand):
                 "demo funding: {sources} fund sources, {accounts} accounts, {movements} "
                 "movements, {payments} milestone payments (¥{paid})".format(**made)
             )
+        from shegong.casework.demo import demo_casework_create
+
+        made = demo_casework_create()
+        if made:
+            self.stdout.write(
+                "demo casework: {residents} residents, {cases} cases, {groups} groups, "
+                "{service_records} service records ({poverty_person_times} poverty-alleviation "
+                "person-times, F28)".format(**made)
+            )
         from shegong.accounts.demo import demo_agency_user_create
 
         agency_row = demo_agency_user_create()
