@@ -62,7 +62,7 @@ class Division(models.Model):
     ``DivisionChange``.
     """
 
-    code = models.CharField(_("code"), max_length=12, unique=True)
+    code = models.CharField(_("code"), max_length=12)
     name = models.CharField(_("name"), max_length=100)
     level = models.CharField(_("level"), max_length=16, choices=Level.choices)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, blank=True)
@@ -88,7 +88,10 @@ class Division(models.Model):
         verbose_name_plural = _("divisions")
         # Subtree queries are "code LIKE 'prefix%'". On PostgreSQL the code column uses the
         # "C" collation (migration 0002) so the unique index serves them, and comparisons
-        # are byte-wise: codes are digits, so nothing is lost.
+        # are byte-wise: codes are digits, so nothing is lost. The uniqueness is a named
+        # constraint rather than ``unique=True``, which would add a second, redundant
+        # ``varchar_pattern_ops`` index that every import has to maintain (migration 0004).
+        constraints = [models.UniqueConstraint(fields=["code"], name="geo_division_code_unique")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
