@@ -40,7 +40,7 @@ no_store = privacy.no_store
 
 class ReferralForm(forms.Form):
     from_facility = forms.ModelChoiceField(
-        label=gettext_lazy("From"), queryset=Facility.objects.none()
+        label=gettext_lazy("Referred from"), queryset=Facility.objects.none()
     )
     to_facility = forms.ModelChoiceField(
         label=gettext_lazy("To a facility of the network"),

@@ -65,20 +65,19 @@ SEARCHES_KEPT = 20
 # Up to this many communities in scope, the list's community filter is a drop-down.
 COMMUNITY_CHOICES_MAX = 500
 
-_l = gettext_lazy  # form labels; ``_`` (gettext) for messages at request time
 
 AGE_BAND_LABELS = {
-    "under_14": _l("Under 14"),
-    "under_18": _l("Under 18"),
-    "adult": _l("18 to 59"),
-    "elder": _l("60 and over"),
+    "under_14": gettext_lazy("Under 14"),
+    "under_18": gettext_lazy("Under 18"),
+    "adult": gettext_lazy("18 to 59"),
+    "elder": gettext_lazy("60 and over"),
 }
 SORT_LABELS = {
-    "name": _l("Name"),
-    "-name": _l("Name (Z–A)"),
-    "community": _l("Community"),
-    "-community": _l("Community (descending)"),
-    "newest": _l("Newest first"),
+    "name": gettext_lazy("Name"),
+    "-name": gettext_lazy("Name (Z–A)"),
+    "community": gettext_lazy("Community"),
+    "-community": gettext_lazy("Community (descending)"),
+    "newest": gettext_lazy("Newest first"),
 }
 
 
@@ -89,37 +88,39 @@ class ListForm(forms.Form):
     """The list's search box (POSTed) and filters (GET)."""
 
     q = forms.CharField(
-        label=_l("Search"),
+        label=gettext_lazy("Search"),
         required=False,
         max_length=100,
         widget=NoEchoInput(
             attrs={
                 "autocomplete": "off",
-                "placeholder": _l("Name or national ID"),
-                "aria-label": _l("Search"),
+                "placeholder": gettext_lazy("Name or national ID"),
+                "aria-label": gettext_lazy("Search"),
             }
         ),
     )
-    community = forms.CharField(label=_l("Community"), required=False, max_length=12)
+    community = forms.CharField(label=gettext_lazy("Community"), required=False, max_length=12)
     group = forms.ChoiceField(
-        label=_l("Special group"),
+        label=gettext_lazy("Special group"),
         required=False,
-        choices=[("", _l("Any special group")), *SpecialGroup.choices],
+        choices=[("", gettext_lazy("Any special group")), *SpecialGroup.choices],
     )
     age = forms.ChoiceField(
-        label=_l("Age"),
+        label=gettext_lazy("Age"),
         required=False,
-        choices=[("", _l("Any age")), *AGE_BAND_LABELS.items()],
+        choices=[("", gettext_lazy("Any age")), *AGE_BAND_LABELS.items()],
     )
-    sort = forms.ChoiceField(label=_l("Sort"), required=False, choices=list(SORT_LABELS.items()))
+    sort = forms.ChoiceField(
+        label=gettext_lazy("Sort"), required=False, choices=list(SORT_LABELS.items())
+    )
 
     def __init__(self, *args, communities=None, **kwargs):
         super().__init__(*args, **kwargs)
         if communities is not None:
             self.fields["community"] = forms.ChoiceField(
-                label=_l("Community"),
+                label=gettext_lazy("Community"),
                 required=False,
-                choices=[("", _l("All communities in my area")), *communities],
+                choices=[("", gettext_lazy("All communities in my area")), *communities],
             )
         for name in ("community", "group", "age", "sort"):
             self.fields[name].widget.attrs["aria-label"] = self.fields[name].label
@@ -142,22 +143,22 @@ class ListForm(forms.Form):
 class ResidentForm(forms.Form):
     """Registering a resident."""
 
-    name = forms.CharField(label=_l("Name"), max_length=100)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     national_id = forms.CharField(
-        label=_l("National ID"),
+        label=gettext_lazy("National ID"),
         max_length=18,
         widget=NoEchoInput(attrs={"autocomplete": "off"}),
-        help_text=_l("18 characters; checked, stored encrypted."),
+        help_text=gettext_lazy("18 characters; checked, stored encrypted."),
     )
-    community = forms.ChoiceField(label=_l("Community of residence"))
-    phone = forms.CharField(label=_l("Phone"), max_length=30, required=False)
+    community = forms.ChoiceField(label=gettext_lazy("Community of residence"))
+    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=30, required=False)
     registered_in = forms.CharField(
-        label=_l("Household registration (division code)"), max_length=12, required=False
+        label=gettext_lazy("Household registration (division code)"), max_length=12, required=False
     )
     moved_in_on = forms.DateField(
-        label=_l("Living there since"), required=False, widget=DateInput()
+        label=gettext_lazy("Living there since"), required=False, widget=DateInput()
     )
-    notes = forms.CharField(label=_l("Notes"), required=False, widget=forms.Textarea)
+    notes = forms.CharField(label=gettext_lazy("Notes"), required=False, widget=forms.Textarea)
 
     def __init__(self, *args, communities=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -173,12 +174,12 @@ class ResidentEditForm(forms.Form):
     """Editing a resident (the version seen travels with the form)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
-    name = forms.CharField(label=_l("Name"), max_length=100)
-    phone = forms.CharField(label=_l("Phone"), max_length=30, required=False)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=30, required=False)
     registered_in = forms.CharField(
-        label=_l("Household registration (division code)"), max_length=12, required=False
+        label=gettext_lazy("Household registration (division code)"), max_length=12, required=False
     )
-    notes = forms.CharField(label=_l("Notes"), required=False, widget=forms.Textarea)
+    notes = forms.CharField(label=gettext_lazy("Notes"), required=False, widget=forms.Textarea)
 
     def __init__(self, *args, sees_identity=True, masked_phone="", **kwargs):
         super().__init__(*args, **kwargs)
@@ -195,14 +196,14 @@ class ResidentEditForm(forms.Form):
 
 class TransferForm(forms.Form):
     to_community = forms.CharField(
-        label=_l("Move to community (12-digit code)"),
+        label=gettext_lazy("Move to community (12-digit code)"),
         max_length=12,
-        help_text=_l(
+        help_text=gettext_lazy(
             "Any community of the city; the resident leaves your list if it is outside your area."
         ),
     )
-    moved_on = forms.DateField(label=_l("Moved on"), widget=DateInput())
-    reason = forms.CharField(label=_l("Reason"), max_length=200, required=False)
+    moved_on = forms.DateField(label=gettext_lazy("Moved on"), widget=DateInput())
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200, required=False)
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean_to_community(self):
@@ -214,100 +215,108 @@ class TransferForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    group = forms.ChoiceField(label=_l("Special group"), choices=SpecialGroup.choices)
-    started_on = forms.DateField(label=_l("Start"), widget=DateInput())
-    review_on = forms.DateField(label=_l("Review"), required=False, widget=DateInput())
-    ended_on = forms.DateField(label=_l("End"), required=False, widget=DateInput())
-    evidence = forms.CharField(label=_l("Evidence"), max_length=300, required=False)
+    group = forms.ChoiceField(label=gettext_lazy("Special group"), choices=SpecialGroup.choices)
+    started_on = forms.DateField(label=gettext_lazy("Start"), widget=DateInput())
+    review_on = forms.DateField(label=gettext_lazy("Review"), required=False, widget=DateInput())
+    ended_on = forms.DateField(label=gettext_lazy("End"), required=False, widget=DateInput())
+    evidence = forms.CharField(label=gettext_lazy("Evidence"), max_length=300, required=False)
     disability_category = forms.TypedChoiceField(
-        label=_l("Disability category"),
+        label=gettext_lazy("Disability category"),
         required=False,
         coerce=int,
         empty_value=None,
         choices=[("", "—"), *DisabilityCategory.choices],
     )
     disability_grade = forms.TypedChoiceField(
-        label=_l("Disability grade"),
+        label=gettext_lazy("Disability grade"),
         required=False,
         coerce=int,
         empty_value=None,
         choices=[("", "—"), (1, "1"), (2, "2"), (3, "3"), (4, "4")],
     )
     certificate_number = forms.CharField(
-        label=_l("Disability certificate number"),
+        label=gettext_lazy("Disability certificate number"),
         max_length=20,
         required=False,
         widget=NoEchoInput(attrs={"autocomplete": "off"}),
-        help_text=_l("The national ID followed by the category digit and the grade digit."),
+        help_text=gettext_lazy(
+            "The national ID followed by the category digit and the grade digit."
+        ),
     )
 
 
 class EndForm(forms.Form):
-    ended_on = forms.DateField(label=_l("End"), widget=DateInput())
+    ended_on = forms.DateField(label=gettext_lazy("End"), widget=DateInput())
 
 
 class ConsentForm(forms.Form):
-    purpose = forms.ChoiceField(label=_l("Purpose"), choices=ConsentPurpose.choices)
-    given_on = forms.DateField(label=_l("Given on"), widget=DateInput())
-    given_by_guardian = forms.BooleanField(label=_l("Given by the guardian"), required=False)
+    purpose = forms.ChoiceField(label=gettext_lazy("Purpose"), choices=ConsentPurpose.choices)
+    given_on = forms.DateField(label=gettext_lazy("Given on"), widget=DateInput())
+    given_by_guardian = forms.BooleanField(
+        label=gettext_lazy("Given by the guardian"), required=False
+    )
     given_by_name = forms.CharField(
-        label=_l("Given by (name)"),
+        label=gettext_lazy("Given by (name)"),
         max_length=100,
         required=False,
-        help_text=_l("Empty: the resident, or the guardian when given by the guardian."),
+        help_text=gettext_lazy("Empty: the resident, or the guardian when given by the guardian."),
     )
 
 
 class WithdrawForm(forms.Form):
-    withdrawn_on = forms.DateField(label=_l("Withdrawn on"), widget=DateInput())
+    withdrawn_on = forms.DateField(label=gettext_lazy("Withdrawn on"), widget=DateInput())
 
 
 class MemberForm(forms.Form):
     member_national_id = forms.CharField(
-        label=_l("The member's national ID"),
+        label=gettext_lazy("The member's national ID"),
         max_length=18,
         widget=NoEchoInput(attrs={"autocomplete": "off"}),
-        help_text=_l("The member must already be registered as a resident in your area."),
+        help_text=gettext_lazy("The member must already be registered as a resident in your area."),
     )
     relationship = forms.ChoiceField(
-        label=_l("Relationship to the head of household"), choices=Relationship.choices
+        label=gettext_lazy("Relationship to the head of household"), choices=Relationship.choices
     )
     address = forms.CharField(
-        label=_l("Household address (when the household is new)"), max_length=300, required=False
+        label=gettext_lazy("Household address (when the household is new)"),
+        max_length=300,
+        required=False,
     )
 
 
 class GuardianForm(forms.Form):
     guardian_national_id = forms.CharField(
-        label=_l("The guardian's national ID"),
+        label=gettext_lazy("The guardian's national ID"),
         max_length=18,
         required=False,
         widget=NoEchoInput(attrs={"autocomplete": "off"}),
-        help_text=_l("An adult registered as a resident in your area. Empty: remove the guardian."),
+        help_text=gettext_lazy(
+            "An adult registered as a resident in your area. Empty: remove the guardian."
+        ),
     )
     relationship = forms.CharField(
-        label=_l("Guardian's relationship"), max_length=50, required=False
+        label=gettext_lazy("Guardian's relationship"), max_length=50, required=False
     )
 
 
 class BreakGlassForm(forms.Form):
     # Not required here: the refusal without a reason is privacy's (and logged there).
     reason = forms.CharField(
-        label=_l("Why do you need to open this record?"),
+        label=gettext_lazy("Why do you need to open this record?"),
         max_length=300,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     minutes = forms.TypedChoiceField(
-        label=_l("Open for"),
+        label=gettext_lazy("Open for"),
         coerce=int,
         initial=privacy.GRANT_MINUTES_DEFAULT,
         choices=[
-            (30, _l("30 minutes")),
-            (60, _l("1 hour")),
-            (120, _l("2 hours")),
-            (240, _l("4 hours")),
-            (privacy.GRANT_MINUTES_MAX, _l("8 hours")),
+            (30, gettext_lazy("30 minutes")),
+            (60, gettext_lazy("1 hour")),
+            (120, gettext_lazy("2 hours")),
+            (240, gettext_lazy("4 hours")),
+            (privacy.GRANT_MINUTES_MAX, gettext_lazy("8 hours")),
         ],
     )
 
@@ -635,14 +644,14 @@ def resident_export_view(request):
 # --- a resident's page ------------------------------------------------------------------------
 
 TIMELINE_LABELS = {
-    "service": _l("Service"),
-    "case": _l("Case opened"),
-    "status": _l("Special group from"),
-    "status_end": _l("Special group ended"),
-    "residence": _l("Moved in"),
-    "consent": _l("Consent given"),
-    "consent_withdrawn": _l("Consent withdrawn"),
-    "referral": _l("Referral"),
+    "service": gettext_lazy("Service"),
+    "case": gettext_lazy("Case opened"),
+    "status": gettext_lazy("Special group from"),
+    "status_end": gettext_lazy("Special group ended"),
+    "residence": gettext_lazy("Moved in"),
+    "consent": gettext_lazy("Consent given"),
+    "consent_withdrawn": gettext_lazy("Consent withdrawn"),
+    "referral": gettext_lazy("Referral"),
 }
 
 
