@@ -182,6 +182,21 @@ class FacilityStatusPeriod(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # Copies of the facility's tier and of its division's code and kind, so that "which
+    # facilities of this area were operating on that day" is one index range on this table
+    # (the coverage and compliance figures of a whole country read no other table for it).
+    # The database keeps them in step, whoever writes (migration 0002's triggers): they are
+    # set from the facility on every insert, and follow a division's code change or
+    # reclassification and a facility's (never otherwise changed) division or tier.
+    tier = models.CharField(
+        _("tier"), max_length=8, choices=Tier.choices, blank=True, default="", editable=False
+    )
+    division_code = models.CharField(
+        _("division code"), max_length=12, blank=True, default="", editable=False
+    )
+    division_kind = models.CharField(
+        _("division kind"), max_length=16, blank=True, default="", editable=False
+    )
 
     objects = RestrictedQuerySet.as_manager()
     scope_path = "facility__division__code"
@@ -203,7 +218,21 @@ class FacilityStatusPeriod(models.Model):
         ]
         indexes = [
             # "Was this facility operating on that day?" — looked up facility by facility.
-            models.Index(fields=["facility", "status", "valid_from"], name="network_period_asof")
+            models.Index(fields=["facility", "status", "valid_from"], name="network_period_asof"),
+            # The operating periods of an area, in (division code, facility) order: a subtree
+            # is a range of it, read index-only, and it merges with the postings' index.
+            models.Index(
+                fields=[
+                    "division_code",
+                    "facility",
+                    "tier",
+                    "division_kind",
+                    "valid_from",
+                    "valid_to",
+                ],
+                condition=Q(status="operating"),
+                name="network_period_operating",
+            ),
         ]
 
     def __str__(self) -> str:

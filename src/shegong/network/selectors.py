@@ -20,6 +20,8 @@ from shegong.geo.models import CODE_LENGTHS, Division, Kind, Level
 from shegong.geo.selectors import division_counts
 from shegong.network.models import Facility, FacilityStatus, FacilityStatusPeriod, Tier
 
+PERIOD_TABLE = FacilityStatusPeriod._meta.db_table
+
 
 def periods_on(day: date, status: str = FacilityStatus.OPERATING) -> QuerySet:
     """Status periods with ``status`` that cover ``day``."""
@@ -35,31 +37,69 @@ def operating_on(day: date, queryset: QuerySet | None = None) -> QuerySet:
     return queryset.filter(pk__in=periods_on(day).values("facility_id"))
 
 
-OPERATING_COUNTS_SQL = """
-    WITH scope AS MATERIALIZED (
-        SELECT f.id, f.tier, f.division_id, d.kind, substr(d.code, 1, 6) AS county
-        FROM network_facility f JOIN geo_division d ON d.id = f.division_id
-        WHERE d.code LIKE %s
+# The whole country is read in ten parts, one per first digit of the division code. Counties
+# (and so every figure's groups) never straddle two parts, so the parts' rows are simply put
+# together (UNION ALL); the server may then read the parts side by side (a Parallel Append),
+# each through its own range of the indexes, as far as its parallel-query settings allow.
+NATION_PARTS = [(str(digit), chr(ord("0") + digit + 1)) for digit in range(10)]
+
+
+def area_parts(prefix: str) -> list[tuple[str, list]]:
+    """An area as code conditions (a template on ``{code}``) and their parameters: one
+    prefix match for a province, city, county, town or community, one range per first
+    digit for the whole country (``prefix`` empty). Each is an index range."""
+    if prefix:
+        return [("{code} LIKE %s", [f"{prefix}%"])]
+    return [("{code} >= %s AND {code} < %s", [low, high]) for low, high in NATION_PARTS]
+
+
+def operating_periods_where(code_condition: str, *, alias: str = "o") -> str:
+    """SQL conditions for the operating periods of an area part that cover a day (the
+    part's parameters, then the day twice). They match the partial index
+    ``network_period_operating`` (operating periods in division-code order, with copies of
+    the facility's tier and the division's code and kind), so a part is a range of it read
+    index-only; no other table is joined."""
+    return (
+        f"{alias}.status = 'operating' AND {code_condition.format(code=f'{alias}.division_code')}"
+        f" AND {alias}.valid_from <= %s AND ({alias}.valid_to IS NULL OR {alias}.valid_to > %s)"
     )
-    SELECT s.tier, s.kind, s.county, COUNT(DISTINCT s.division_id)
-    FROM scope s
-    WHERE EXISTS (
-        SELECT 1 FROM network_facilitystatusperiod o
-        WHERE o.facility_id = s.id AND o.status = 'operating' AND o.valid_from <= %s
-          AND (o.valid_to IS NULL OR o.valid_to > %s))
-    GROUP BY s.tier, s.kind, s.county
-"""
+
+
+def operating_counts_query(*, prefix: str, day: date) -> tuple[str, list]:
+    """The statement behind ``operating_counts`` and its parameters.
+
+    Each division counts once per tier, however many of its facilities operated that day
+    (one that closed and its successor may overlap): the periods come in division-code
+    order from the index, so PostgreSQL drops the repeats on the fly (DISTINCT ON) instead
+    of sorting or hashing. A division's facilities are all of one tier (the tier follows
+    the division's level, and neither ever changes), so one row per code is enough.
+    """
+    if connection.vendor == "postgresql":
+        distinct = "DISTINCT ON (o.division_code)"
+        order = "ORDER BY o.division_code"
+    else:  # SQLite: no DISTINCT ON (nor the need for it at its sizes)
+        distinct, order = "DISTINCT", ""
+    statements, params = [], []
+    for condition, part_params in area_parts(prefix):
+        statements.append(
+            f"""
+            SELECT s.tier, s.division_kind, substr(s.division_code, 1, 6), COUNT(*)
+            FROM (SELECT {distinct} o.division_code, o.tier, o.division_kind
+                  FROM {PERIOD_TABLE} o WHERE {operating_periods_where(condition)} {order}) s
+            GROUP BY s.tier, s.division_kind, substr(s.division_code, 1, 6)
+            """  # noqa: S608 (identifiers from model meta; values are parameters)
+        )
+        params += [*part_params, day, day]
+    return " UNION ALL ".join(statements), params
 
 
 def operating_counts(*, prefix: str, day: date) -> list[tuple[str, str, str, int]]:
     """(tier, division kind, county code, divisions with an operating facility) under
-    ``prefix`` on ``day``: the facilities in scope are found first through the code index,
-    then only their periods are read."""
-    sql = OPERATING_COUNTS_SQL
-    if connection.vendor == "sqlite":
-        sql = sql.replace(" AS MATERIALIZED (", " AS (")
+    ``prefix`` on ``day``, from the status periods alone (their copies of the facility's
+    tier and the division's code and kind)."""
+    sql, params = operating_counts_query(prefix=prefix, day=day)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [f"{prefix}%", day, day])
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 
@@ -287,11 +327,11 @@ def coverage_trend(*, division: Division, start: date, end: date) -> list[dict]:
     periods = (
         FacilityStatusPeriod.objects.filter(
             status=FacilityStatus.OPERATING,
-            facility__division__code__startswith=division.code,
+            division_code__startswith=division.code,
             valid_from__lte=days[-1] if days else end,
         )
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=days[0] if days else start))
-        .values_list("facility__tier", "valid_from", "valid_to")
+        .values_list("tier", "valid_from", "valid_to")
     )
     for tier, valid_from, valid_to in periods:
         first = bisect.bisect_left(days, valid_from)  # first month end on or after the start

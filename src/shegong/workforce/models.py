@@ -115,6 +115,14 @@ class Posting(models.Model):
     post_type = models.CharField(_("post"), max_length=100, blank=True)
     started_on = models.DateField(_("start"))
     ended_on = models.DateField(_("end"), null=True, blank=True)
+    # A copy of the facility's division code (empty without a facility), so that the
+    # full-time postings of an area are one index range in (division code, facility) order.
+    # The database keeps it in step, whoever writes (migration 0006's triggers): it is set
+    # from the facility on every insert and follows a division's code change (and a change
+    # of the facility's division, which the services never make).
+    facility_division_code = models.CharField(
+        _("facility's division code"), max_length=12, blank=True, default="", editable=False
+    )
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -140,7 +148,14 @@ class Posting(models.Model):
         indexes = [
             models.Index(
                 fields=["facility", "employment", "started_on"], name="workforce_posting_asof"
-            )
+            ),
+            # Full-time postings at facilities of an area, in (division code, facility)
+            # order: read index-only and merged with the operating periods' index.
+            models.Index(
+                fields=["facility_division_code", "facility", "started_on", "ended_on"],
+                condition=Q(employment="full_time") & ~Q(facility_division_code=""),
+                name="workforce_posting_full_time",
+            ),
         ]
 
     def __str__(self) -> str:

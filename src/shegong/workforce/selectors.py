@@ -28,7 +28,7 @@ from django.db.models.functions import Coalesce, Substr
 
 from shegong.geo.models import Division, Kind
 from shegong.network.models import Facility, FacilityStatusPeriod, StaffingStandard, Tier
-from shegong.network.selectors import operating_on
+from shegong.network.selectors import area_parts, operating_on, operating_periods_where
 from shegong.workforce import models as wm
 from shegong.workforce.models import (
     GRASSROOTS_WORKPLACES,
@@ -132,67 +132,52 @@ class Compliance:
         return data
 
 
-def _required_sql(standards: dict[tuple[str, str], StaffingStandard]) -> str:
-    """SQL for the minimum full-time workers of facility ``f`` in division ``d``."""
+def compliance_query(
+    standards: dict[tuple[str, str], StaffingStandard], *, prefix: str, day: date
+) -> tuple[str, list]:
+    """One grouped statement (and its parameters): operating facilities by tier, division
+    kind, county and full-time workers posted (counted up to the highest minimum of
+    ``standards``, which is all that decides meeting and gap).
 
-    def minimum(tier: str, kind: str) -> str:
-        standard = standards.get((tier, kind))
-        return str(int(standard.min_full_time)) if standard else "NULL"
+    Both sides are read index-only from their own table, in (division code, facility)
+    order, and merged: the operating periods (``network_period_operating``, which carry the
+    facility's tier and the division's code and kind) and the full-time postings active
+    that day (``workforce_posting_full_time``, which carry the facility's division code).
+    Each facility's postings are counted as the merged rows stream by, in that order, so
+    nothing is hashed or sorted but the final groups. Neither facilities nor divisions are
+    joined, and an area (or each part of the country, see ``network.selectors.area_parts``)
+    is a range of both indexes.
 
-    station_kinds = (Kind.SUBDISTRICT, Kind.TOWN, Kind.TOWNSHIP, Kind.OTHER_TOWN)
-    cases = [f"WHEN f.tier = 'centre' THEN {minimum(Tier.CENTRE, '')}"]
-    cases += [
-        f"WHEN f.tier = 'station' AND d.kind = '{kind}' THEN {minimum(Tier.STATION, kind)}"
-        for kind in station_kinds
-    ]
-    cases.append(f"WHEN f.tier = 'room' AND d.kind = 'urban' THEN {minimum(Tier.ROOM, Kind.URBAN)}")
-    # an unclassified community is held to the rural standard
-    cases.append(f"WHEN f.tier = 'room' THEN {minimum(Tier.ROOM, Kind.RURAL)}")
-    # typed, so that a date with no standard in force (all NULL) still compares as a number
-    return "CAST(CASE " + " ".join(cases) + " END AS INTEGER)"
-
-
-def compliance_sql(standards: dict[tuple[str, str], StaffingStandard]) -> str:
-    """One grouped query: operating facilities, meeting the standard, and the gap, by tier
-    and county. Parameters: the division code prefix pattern, then the date four times.
-
-    The facilities in scope are found first (the code prefix uses the index), then only
-    their periods and postings are read, so a city costs little in a national database.
+    Each operating facility is one period row (a facility's periods follow one another, see
+    ``network.services.facility_change_status``), and a person holds at most one full-time
+    posting at a time (``workforce.services.posting_create``; an open one also by a unique
+    index), so plain counts are the numbers of facilities and of people.
     """
-    required = _required_sql(standards).replace("f.tier", "op.tier").replace("d.kind", "op.kind")
-    posted = "COALESCE(p.n, 0)"
-    facility = Facility._meta.db_table
-    return f"""
-        WITH scope AS MATERIALIZED (
-            SELECT f.id, f.tier, d.kind, substr(d.code, 1, 6) AS county
-            FROM {facility} f JOIN {Division._meta.db_table} d ON d.id = f.division_id
-            WHERE d.code LIKE %s
-        ), op AS MATERIALIZED (
-            SELECT s.* FROM scope s WHERE EXISTS (
-                SELECT 1 FROM {FacilityStatusPeriod._meta.db_table} o
-                WHERE o.facility_id = s.id AND o.status = 'operating' AND o.valid_from <= %s
-                  AND (o.valid_to IS NULL OR o.valid_to > %s))
-        ), p AS (
-            SELECT po.facility_id, COUNT(DISTINCT po.worker_id) AS n
-            FROM {Posting._meta.db_table} po JOIN op ON op.id = po.facility_id
-            WHERE po.employment = 'full_time' AND po.started_on <= %s
-              AND (po.ended_on IS NULL OR po.ended_on > %s)
-            GROUP BY po.facility_id
+    cap = max((int(s.min_full_time) for s in standards.values()), default=0)
+    statements, params = [], []
+    for condition, part_params in area_parts(prefix):
+        statements.append(
+            f"""
+            SELECT f.tier, f.division_kind, substr(f.division_code, 1, 6),
+                   CASE WHEN f.posted < {cap} THEN f.posted ELSE {cap} END, COUNT(*)
+            FROM (
+                SELECT o.division_code, o.tier, o.division_kind, COUNT(po.facility_id) AS posted
+                FROM {FacilityStatusPeriod._meta.db_table} o
+                LEFT JOIN {Posting._meta.db_table} po
+                  ON po.facility_division_code = o.division_code
+                 AND po.facility_id = o.facility_id
+                 AND po.employment = 'full_time' AND po.facility_division_code <> ''
+                 AND {condition.format(code="po.facility_division_code")}
+                 AND po.started_on <= %s AND (po.ended_on IS NULL OR po.ended_on > %s)
+                WHERE {operating_periods_where(condition)}
+                GROUP BY o.division_code, o.facility_id, o.tier, o.division_kind
+            ) f
+            GROUP BY f.tier, f.division_kind, substr(f.division_code, 1, 6),
+                     CASE WHEN f.posted < {cap} THEN f.posted ELSE {cap} END
+            """  # noqa: S608 (identifiers from model meta; values are parameters)
         )
-        SELECT op.tier, op.county, COUNT(*) AS facilities,
-               SUM(CASE WHEN {posted} >= ({required}) THEN 1 ELSE 0 END) AS meeting,
-               SUM(CASE WHEN ({required}) > {posted} THEN ({required}) - {posted} ELSE 0 END)
-                   AS gap
-        FROM op LEFT JOIN p ON p.facility_id = op.id
-        GROUP BY op.tier, op.county
-    """  # noqa: S608 (identifiers from model meta; values are parameters)
-
-
-def _portable(sql: str) -> str:
-    """SQLite has no MATERIALIZED hint on CTEs (it decides by itself)."""
-    if connection.vendor == "sqlite":
-        return sql.replace(" AS MATERIALIZED (", " AS (")
-    return sql
+        params += [*part_params, day, day, *part_params, day, day]
+    return " UNION ALL ".join(statements), params
 
 
 def compliance(*, division: Division, as_of: date, keep_rows: bool = False) -> Compliance:
@@ -203,22 +188,25 @@ def compliance(*, division: Division, as_of: date, keep_rows: bool = False) -> C
     """
     standards = standards_on(as_of)
     result = Compliance(as_of=as_of)
+    sql, params = compliance_query(standards, prefix=division.code, day=as_of)
     with connection.cursor() as cursor:
-        cursor.execute(
-            _portable(compliance_sql(standards)),
-            [f"{division.code}%", as_of, as_of, as_of, as_of],
-        )
-        for tier, county, facilities, meeting, gap in cursor.fetchall():
-            result.facilities += facilities
-            result.meeting += int(meeting or 0)
-            result.gap += int(gap or 0)
-            for bucket in (
-                result.by_tier.setdefault(tier, {"facilities": 0, "meeting": 0, "gap": 0}),
-                result.by_county.setdefault(county, {"facilities": 0, "meeting": 0, "gap": 0}),
-            ):
-                bucket["facilities"] += facilities
-                bucket["meeting"] += int(meeting or 0)
-                bucket["gap"] += int(gap or 0)
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for tier, kind, county, posted, facilities in rows:
+        standard = standards.get((tier, standard_kind(tier, kind)))
+        required = standard.min_full_time if standard else None
+        meeting = facilities if required is not None and posted >= required else 0
+        gap = facilities * (required - posted) if required is not None and required > posted else 0
+        result.facilities += facilities
+        result.meeting += meeting
+        result.gap += gap
+        for bucket in (
+            result.by_tier.setdefault(tier, {"facilities": 0, "meeting": 0, "gap": 0}),
+            result.by_county.setdefault(county, {"facilities": 0, "meeting": 0, "gap": 0}),
+        ):
+            bucket["facilities"] += facilities
+            bucket["meeting"] += meeting
+            bucket["gap"] += gap
     if keep_rows:
         result.rows = compliance_rows(division=division, as_of=as_of, standards=standards)
     return result
