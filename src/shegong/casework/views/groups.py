@@ -257,11 +257,8 @@ class MemberForm(forms.Form):
     resident = forms.IntegerField()
 
 
-@require_POST
-@login_required
-@permission_required_or_403("casework.change_workgroup")
-def group_member_add_view(request, pk: int):
-    """Add a resident in scope to the group."""
+def _change_membership(request, pk: int, change, done: str):
+    """Add a resident in scope to the group, or let one leave: ``change`` is the service."""
     group = get_scoped_or_404(
         WorkGroup.objects.select_related("facility__division"), request.user, CHANGE, pk=pk
     )
@@ -271,12 +268,20 @@ def group_member_add_view(request, pk: int):
         return redirect("casework:group", pk=group.pk)
     resident = get_scoped_or_404(Resident, request.user, VIEW, pk=form.cleaned_data["resident"])
     try:
-        group_member_add(actor=request.user, group=group, resident=resident)
+        change(actor=request.user, group=group, resident=resident)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Member added."))
+        messages.success(request, done)
     return redirect("casework:group", pk=group.pk)
+
+
+@require_POST
+@login_required
+@permission_required_or_403("casework.change_workgroup")
+def group_member_add_view(request, pk: int):
+    """Add a resident in scope to the group."""
+    return _change_membership(request, pk, group_member_add, _("Member added."))
 
 
 @require_POST
@@ -284,21 +289,7 @@ def group_member_add_view(request, pk: int):
 @permission_required_or_403("casework.change_workgroup")
 def group_member_remove_view(request, pk: int):
     """A member leaves the group (kept in its history)."""
-    group = get_scoped_or_404(
-        WorkGroup.objects.select_related("facility__division"), request.user, CHANGE, pk=pk
-    )
-    form = MemberForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose a resident."))
-        return redirect("casework:group", pk=group.pk)
-    resident = get_scoped_or_404(Resident, request.user, VIEW, pk=form.cleaned_data["resident"])
-    try:
-        group_member_remove(actor=request.user, group=group, resident=resident)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("The member has left the group."))
-    return redirect("casework:group", pk=group.pk)
+    return _change_membership(request, pk, group_member_remove, _("The member has left the group."))
 
 
 @require_POST
