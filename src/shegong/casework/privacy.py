@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from shegong.casework.models import AccessGrant, Case, CaseStage, Resident
 from shegong.core.audit import audit_record
 from shegong.core.models import AuditEvent
+from shegong.core.roles import Role
 from shegong.core.validators import mask_national_id, mask_phone
 
 if TYPE_CHECKING:
@@ -116,10 +117,21 @@ def may_open(user: User, record: Resident | Case) -> bool:
 
 def _is_room_of(user: User, resident: Resident) -> bool:
     return (
-        user.role == "room_worker"
+        user.role == Role.ROOM_WORKER
         and bool(user.scope_prefix)
         and resident.community.code.startswith(user.scope_prefix)
     )
+
+
+def record_notes_withheld(user: User, record) -> bool:
+    """Whether the notes of a service record are withheld from ``user``: they belong to a
+    protected case, or to a service to a child under 14, that ``user`` may not open."""
+    if record.case_id is not None and not may_open(user, record.case):
+        return True
+    served = Resident.objects.filter(
+        pk__in=[recipient.resident_id for recipient in record.recipients.all()]
+    ).select_related("community")
+    return any(is_protected_child(r) and not may_open(user, r) for r in served)
 
 
 def access_grant_open(

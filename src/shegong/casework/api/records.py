@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from shegong.casework import privacy
-from shegong.casework.models import Activity, Case, Resident, ServiceRecord, WorkGroup
+from shegong.casework.models import Activity, Case, ServiceRecord, WorkGroup
 from shegong.casework.selectors.home import worker_home
 from shegong.casework.selectors.records import service_record_list, with_recipients
 from shegong.casework.selectors.stats import BREAKDOWNS, person_times
@@ -217,14 +217,7 @@ def get_service_record(request, record_id: int, response: HttpResponse):
     privacy.log_access(
         user, "view_service_record", detail={"record": record.pk, "case": record.case_id}
     )
-    withheld = record.case_id is not None and not privacy.may_open(user, record.case)
-    if not withheld:
-        served = Resident.objects.filter(
-            pk__in=[x.resident_id for x in record.recipients.all()]
-        ).select_related("community")
-        withheld = any(
-            privacy.is_protected_child(r) and not privacy.may_open(user, r) for r in served
-        )
+    withheld = privacy.record_notes_withheld(user, record)
     privacy.no_store(response)
     return _detail(record, withheld)
 

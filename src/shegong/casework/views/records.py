@@ -411,14 +411,7 @@ def record_detail(request, pk: int):
     privacy.log_access(
         user, "view_service_record", detail={"record": record.pk, "case": record.case_id}
     )
-    served = list(
-        Resident.objects.filter(
-            pk__in=[x.resident_id for x in record.recipients.all()]
-        ).select_related("community")
-    )
-    withheld = (record.case_id is not None and not privacy.may_open(user, record.case)) or any(
-        privacy.is_protected_child(r) and not privacy.may_open(user, r) for r in served
-    )
+    withheld = privacy.record_notes_withheld(user, record)
     return privacy.no_store(
         render(
             request,
