@@ -934,6 +934,21 @@ def resident_transfer_view(request, pk: int):
 # --- statuses, consents, household, guardian ------------------------------------------------
 
 
+def _save(request, form, resident: Resident, write, done: str):
+    """On a valid POST, ``write(cleaned_data)`` through the service and go back to the
+    resident's page with ``done``; a refusal lands on the form's fields. None: show the
+    form (again, with what the user typed)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        write(form.cleaned_data)
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return None
+    messages.success(request, done)
+    return redirect("casework:resident", pk=resident.pk)
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 @permission_required_or_403("casework.add_specialstatus")
@@ -942,15 +957,15 @@ def resident_status_new_view(request, pk: int):
     if (blocked := _protected_redirect(request, resident)) is not None:
         return blocked
     form = StatusForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.status_add(actor=request.user, resident=resident, **data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("The special-group status was recorded."))
-            return redirect("casework:resident", pk=resident.pk)
+    saved = _save(
+        request,
+        form,
+        resident,
+        lambda data: services.status_add(actor=request.user, resident=resident, **data),
+        _("The special-group status was recorded."),
+    )
+    if saved is not None:
+        return saved
     return _form_page(request, title=_("Add a special-group status"), form=form, resident=resident)
 
 
@@ -965,16 +980,17 @@ def status_end_view(request, pk: int):
     if (blocked := _protected_redirect(request, resident)) is not None:
         return blocked
     form = EndForm(request.POST or None, initial={"ended_on": timezone.localdate().isoformat()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.status_end(
-                actor=request.user, status=status, ended_on=form.cleaned_data["ended_on"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("The special-group status was ended."))
-            return redirect("casework:resident", pk=resident.pk)
+    saved = _save(
+        request,
+        form,
+        resident,
+        lambda data: services.status_end(
+            actor=request.user, status=status, ended_on=data["ended_on"]
+        ),
+        _("The special-group status was ended."),
+    )
+    if saved is not None:
+        return saved
     return _form_page(
         request,
         title=_("End a special-group status"),
@@ -993,14 +1009,15 @@ def resident_consent_new_view(request, pk: int):
     if (blocked := _protected_redirect(request, resident)) is not None:
         return blocked
     form = ConsentForm(request.POST or None, initial={"given_on": timezone.localdate().isoformat()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.consent_record(actor=request.user, resident=resident, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("The consent was recorded."))
-            return redirect("casework:resident", pk=resident.pk)
+    saved = _save(
+        request,
+        form,
+        resident,
+        lambda data: services.consent_record(actor=request.user, resident=resident, **data),
+        _("The consent was recorded."),
+    )
+    if saved is not None:
+        return saved
     return _form_page(request, title=_("Record a consent"), form=form, resident=resident)
 
 
@@ -1017,16 +1034,17 @@ def consent_withdraw_view(request, pk: int):
     form = WithdrawForm(
         request.POST or None, initial={"withdrawn_on": timezone.localdate().isoformat()}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.consent_withdraw(
-                actor=request.user, consent=consent, withdrawn_on=form.cleaned_data["withdrawn_on"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("The consent was withdrawn."))
-            return redirect("casework:resident", pk=resident.pk)
+    saved = _save(
+        request,
+        form,
+        resident,
+        lambda data: services.consent_withdraw(
+            actor=request.user, consent=consent, withdrawn_on=data["withdrawn_on"]
+        ),
+        _("The consent was withdrawn."),
+    )
+    if saved is not None:
+        return saved
     return _form_page(
         request,
         title=_("Withdraw a consent"),
