@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shegong.accounts.models import User
+from shegong.accounts.selectors import users_with_perm
 from shegong.casework import privacy
 from shegong.casework.models import (
     Case,
@@ -42,7 +43,6 @@ from shegong.casework.selectors import cases as selectors
 from shegong.casework.services import cases as services
 from shegong.core.forms import DateInput, add_service_errors
 from shegong.core.permissions import permission_required_or_403
-from shegong.core.roles import ROLE_PERMISSIONS
 from shegong.core.scoping import VIEW, get_scoped_or_404
 from shegong.core.xlsx import xlsx_response
 from shegong.network.models import Facility, FacilityStatus
@@ -79,20 +79,6 @@ class CaseFilterForm(forms.Form):
         return {k: v for k, v in self.cleaned_data.items() if v not in ("", None, False)}
 
 
-def _users_with(perm: str, division_codes: list[str]):
-    roles = [role for role, perms in ROLE_PERMISSIONS.items() if perm in perms]
-    return (
-        User.objects.filter(is_active=True, role__in=roles, division__code__in=division_codes)
-        .select_related("division")
-        .order_by("full_name", "username")
-    )
-
-
-def _area_prefixes(code: str) -> list[str]:
-    """The division codes whose subtree holds ``code`` (city … community)."""
-    return [code[:n] for n in (2, 4, 6, 9, 12) if len(code) >= n]
-
-
 class CaseOpenForm(forms.Form):
     facility = forms.ModelChoiceField(
         label=gettext_lazy("Held by"), queryset=Facility.objects.none()
@@ -122,15 +108,16 @@ class CaseOpenForm(forms.Form):
 
     def __init__(self, *args, user: User, resident: Resident, **kwargs):
         super().__init__(*args, **kwargs)
-        codes = _area_prefixes(resident.community.code)
+        area = resident.community
+        codes = [*area.ancestor_codes(), area.code]
         self.fields["facility"].queryset = (
             Facility.objects.restrict(user, VIEW)
             .exclude(status=FacilityStatus.CLOSED)
             .filter(division__code__in=codes)
             .order_by("-division__code")
         )
-        self.fields["assigned_to"].queryset = _users_with("casework.change_case", codes)
-        self.fields["supervisor"].queryset = _users_with("casework.approve_case", codes)
+        self.fields["assigned_to"].queryset = users_with_perm("casework.change_case", covering=area)
+        self.fields["supervisor"].queryset = users_with_perm("casework.approve_case", covering=area)
         for name in ("assigned_to", "supervisor"):
             self.fields[name].label_from_instance = lambda u: f"{u} ({u.division.name})"
 
@@ -264,9 +251,9 @@ class ReassignForm(forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
-        codes = _area_prefixes(case.facility.division.code)
-        self.fields["assigned_to"].queryset = _users_with("casework.change_case", codes)
-        self.fields["supervisor"].queryset = _users_with("casework.approve_case", codes)
+        area = case.facility.division
+        self.fields["assigned_to"].queryset = users_with_perm("casework.change_case", covering=area)
+        self.fields["supervisor"].queryset = users_with_perm("casework.approve_case", covering=area)
 
 
 class BreakGlassForm(forms.Form):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from shegong.accounts.models import User
+from shegong.accounts.selectors import users_with_perm
 from shegong.casework import privacy
 from shegong.casework.models import (
     Activity,
@@ -69,15 +69,7 @@ def _residents_in_scope(user, exclude=()) -> list[tuple[int, str]]:
 
 def _leaders(user):
     """Active users in the actor's area who do front-line casework."""
-    return [
-        u
-        for u in User.objects.filter(
-            is_active=True, division__code__startswith=user.scope_prefix or "\x00"
-        )
-        .select_related("division")
-        .order_by("username")[:200]
-        if u.has_perm("casework.add_servicerecord")
-    ]
+    return users_with_perm("casework.add_servicerecord", within=user.scope_prefix)[:200]
 
 
 # --- groups --------------------------------------------------------------------------------
