@@ -12,8 +12,9 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
+from django.conf import settings
 from django.db import transaction
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from shegong.accounts.models import User
@@ -1135,8 +1136,32 @@ def matrix_world(django_db_setup, django_db_blocker, matrix_media):
             own, _ = api_token_create(user=user, name="own-token")
             users[role] = (user, own.pk)
         build_casework(net, users)
-        yield {"net": net, "outsider": outsider, "foreign": foreign.pk, "users": users}
+        yield {
+            "net": net,
+            "outsider": outsider,
+            "foreign": foreign.pk,
+            "users": users,
+            "sessions": {role: _session_key(user) for role, (user, _own) in users.items()},
+        }
         transaction.set_rollback(True)
+
+
+def _session_key(user: User) -> str:
+    """A signed-in session of ``user`` made once for the module (a real login: the session
+    row, its auth hash, the login's audit row), so that each case only sends its cookie."""
+    signer = Client()
+    signer.force_login(user)
+    return signer.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+@pytest.fixture
+def sign_in(client, matrix_world):
+    """``sign_in(ctx)``: the test client carries the module's session of ctx's user."""
+
+    def sign(ctx: Ctx) -> None:
+        client.cookies[settings.SESSION_COOKIE_NAME] = matrix_world["sessions"][ctx.user.role]
+
+    return sign
 
 
 @pytest.fixture
@@ -1485,11 +1510,11 @@ CASES = [(name, role) for name in ENDPOINTS for role in Role.values]
 
 
 @pytest.mark.parametrize(("name", "role"), CASES)
-def test_inside_scope(client, ctx_for, name, role):
+def test_inside_scope(client, ctx_for, sign_in, name, role):
     # given a signed-in user of this role
     endpoint = ENDPOINTS[name]
     ctx = ctx_for(role)
-    client.force_login(ctx.user)
+    sign_in(ctx)
     # when they call the endpoint on something inside their scope
     response = _call(
         client,
@@ -1510,11 +1535,11 @@ def test_inside_scope(client, ctx_for, name, role):
 @pytest.mark.parametrize(
     ("name", "role"), [c for c in CASES if ENDPOINTS[c[0]].outside or ENDPOINTS[c[0]].no_leak]
 )
-def test_outside_scope(client, ctx_for, name, role):
+def test_outside_scope(client, ctx_for, sign_in, name, role):
     # given a signed-in user of this role
     endpoint = ENDPOINTS[name]
     ctx = ctx_for(role)
-    client.force_login(ctx.user)
+    sign_in(ctx)
     kwargs = endpoint.outside(ctx) if endpoint.outside else endpoint.inside(ctx)
     # when they reach for something outside their scope
     response = _call(
