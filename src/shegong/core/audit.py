@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
 from shegong.core.models import AuditChainHead, AuditEvent
+from shegong.core.rows import insert_parts, insert_row, mark_saved
 
 GENESIS_HASH = "0" * 64
 
@@ -74,33 +75,64 @@ def audit_record(
         object_id = object_id or target.pk
         object_repr = object_repr or str(target)
     real_actor = actor if actor is not None and getattr(actor, "pk", None) else None
+    event = AuditEvent(
+        actor=real_actor,
+        actor_username=(real_actor.get_username() if real_actor else username)[:150],
+        actor_division_code=(real_actor.scope_prefix if real_actor else "") or "",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        object_repr=object_repr[:255],
+        ip_address=ip_address or current_ip.get(),
+        outcome=outcome,
+        before=before,
+        after=after,
+    )
     # No savepoint of its own: inside the caller's transaction the row commits or rolls back
-    # with the change it records (and two round trips per write are saved); alone, this is
-    # the transaction.
+    # with the change it records; alone, this is the transaction.
     with transaction.atomic(savepoint=False):
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        event = AuditEvent(
-            seq=head.last_seq + 1,
-            occurred_at=timezone.now(),
-            actor=real_actor,
-            actor_username=(real_actor.get_username() if real_actor else username)[:150],
-            actor_division_code=(real_actor.scope_prefix if real_actor else "") or "",
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            object_repr=object_repr[:255],
-            ip_address=ip_address or current_ip.get(),
-            outcome=outcome,
-            before=before,
-            after=after,
-            prev_hash=head.last_hash,
-        )
+        last_seq, event.prev_hash = _head()
+        event.seq = last_seq + 1
+        event.occurred_at = timezone.now()  # under the lock: times follow the sequence
         event.hash = event_hash(event)
-        event.save(force_insert=True)
-        head.last_seq = event.seq
-        head.last_hash = event.hash
-        head.save(update_fields=["last_seq", "last_hash"])
+        _append(event)
     return event
+
+
+def _head() -> tuple[int, str]:
+    """Lock the chain head (held to the commit: it orders concurrent writers) and read the
+    last sequence number and hash."""
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        for _attempt in range(2):
+            cursor.execute(f"SELECT last_seq, last_hash FROM {table} WHERE id = 1{lock}")  # noqa: S608
+            row = cursor.fetchone()
+            if row is not None:
+                return int(row[0]), row[1]
+            AuditChainHead.objects.get_or_create(pk=1)  # the very first event
+    raise RuntimeError("the audit chain head could not be created")
+
+
+def _append(event: AuditEvent) -> None:
+    """Insert the event and make it the head (its sequence number and hash): one statement
+    on PostgreSQL (a data-modifying WITH), two elsewhere."""
+    events, columns, values = insert_parts(event)
+    marks = ", ".join(["%s"] * len(values))
+    head = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    advance = f"UPDATE {head} SET last_seq = %s, last_hash = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH e AS (INSERT INTO {events} ({columns}) VALUES ({marks}) "  # noqa: S608
+                f"RETURNING id) {advance} FROM e WHERE {head}.id = 1 RETURNING e.id",
+                [*values, event.seq, event.hash],
+            )
+            event.pk = cursor.fetchone()[0]
+            mark_saved(event)
+        else:
+            insert_row(event)
+            cursor.execute(f"{advance} WHERE id = 1", [event.seq, event.hash])
 
 
 @dataclass(frozen=True)
