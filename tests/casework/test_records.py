@@ -182,6 +182,18 @@ def test_the_target_group_defaults_to_the_residents_active_status(place):
     assert visit(place, target_group="disability").target_group == "disability"
 
 
+def test_of_several_active_statuses_the_longest_standing_is_the_default(place):
+    # given two active statuses, and one that starts only after the service's day
+    resident = place["resident"]
+    SpecialStatus.objects.create(resident=resident, group="near_dibao", started_on=date(2020, 5, 1))
+    SpecialStatus.objects.create(resident=resident, group="disability", started_on=date(2017, 3, 1))
+    SpecialStatus.objects.create(resident=resident, group="dibao", started_on=date(2031, 1, 1))
+    # when a service is recorded without a target group
+    record = visit(place)
+    # then it is for the status that began first
+    assert record.target_group == "disability"
+
+
 def test_a_station_records_at_its_own_facility(place):
     record = visit(place, actor=place["station_staff"], facility=place["station"])
     assert record.division.code == "500105001"

@@ -746,6 +746,7 @@ class ServiceRecord(models.Model):
         verbose_name=_("where served"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # casework_record_div_day leads with it
     )
     served_on = models.DateField(_("date"))
     duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), default=30)
@@ -756,16 +757,33 @@ class ServiceRecord(models.Model):
         _("target group"), max_length=32, choices=SpecialGroup.choices, blank=True
     )
     poverty_alleviation = models.BooleanField(_("poverty-alleviation service"), default=False)
+    # case, group, activity and project are indexed where set only (partial indexes below):
+    # most records have none of them
     case = models.ForeignKey(
-        Case, on_delete=models.PROTECT, related_name="service_records", null=True, blank=True
+        Case,
+        on_delete=models.PROTECT,
+        related_name="service_records",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     group = models.ForeignKey(
-        WorkGroup, on_delete=models.PROTECT, related_name="sessions", null=True, blank=True
+        WorkGroup,
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     session_number = models.PositiveSmallIntegerField(_("session"), null=True, blank=True)
     session_plan = models.TextField(_("session plan"), blank=True)
     activity = models.ForeignKey(
-        Activity, on_delete=models.PROTECT, related_name="service_records", null=True, blank=True
+        Activity,
+        on_delete=models.PROTECT,
+        related_name="service_records",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     project = models.ForeignKey(
         "projects.Project",
@@ -774,6 +792,7 @@ class ServiceRecord(models.Model):
         related_name="service_records",
         null=True,
         blank=True,
+        db_index=False,
     )
     residents = models.ManyToManyField(
         Resident, through="ServiceRecipient", related_name="service_records", blank=True
@@ -805,17 +824,67 @@ class ServiceRecord(models.Model):
         indexes = [
             models.Index(fields=["division", "served_on"], name="casework_record_div_day"),
             models.Index(fields=["served_on"], name="casework_record_day"),
+            *(
+                models.Index(
+                    fields=[link],
+                    condition=Q(**{f"{link}__isnull": False}),
+                    name=f"casework_record_{link}",
+                )
+                for link in ("case", "group", "activity", "project")
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.served_on} · {self.get_method_display()} · {self.get_domain_display()}"
 
 
+class ServiceMonthTotal(models.Model):
+    """The service records of one county in one month, per target group, domain and method:
+    how many records, their person-times, and the person-times of the poverty-alleviation
+    ones among them. Derived, never typed in: database triggers keep each row equal to the
+    sums over ``ServiceRecord`` whoever writes a record (insert, change, delete) and when a
+    division's code moves it to another county (casework migration 0003); ``shegong
+    casework_month_totals`` checks or rebuilds them. Statistics for a county or a wider
+    area read whole months here instead of scanning every record (selectors.stats)."""
+
+    county_code = models.CharField(_("county code"), max_length=6)
+    month = models.DateField(_("month"))  # the first day of the month
+    target_group = models.CharField(_("target group"), max_length=32, blank=True)
+    domain = models.CharField(_("domain"), max_length=32)
+    method = models.CharField(_("method"), max_length=16)
+    records = models.BigIntegerField(_("records"), default=0)
+    person_times = models.BigIntegerField(_("person-times"), default=0)
+    poverty_person_times = models.BigIntegerField(
+        _("person-times of poverty-alleviation services"), default=0
+    )
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_path = "county_code"  # exact for areas of a county or wider (selectors.stats)
+
+    class Meta:
+        verbose_name = _("monthly service total")
+        verbose_name_plural = _("monthly service totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county_code", "month", "target_group", "domain", "method"],
+                name="casework_month_total_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.county_code} {self.month:%Y-%m} {self.target_group or '-'}"
+
+
 class ServiceRecipient(models.Model):
     """A registered resident served in a service record (once per record)."""
 
-    record = models.ForeignKey(ServiceRecord, on_delete=models.CASCADE, related_name="recipients")
-    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
+    # both indexed through the two-column unique constraint and index below
+    record = models.ForeignKey(
+        ServiceRecord, on_delete=models.CASCADE, related_name="recipients", db_index=False
+    )
+    resident = models.ForeignKey(
+        Resident, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     objects = RestrictedQuerySet.as_manager()
     scope_path = "record__division__code"

@@ -129,7 +129,12 @@ def create_service_record(request, payload: ServiceRecordIn):
     user = request.auth
     require(user, "casework.add_servicerecord")
     facility = get_scoped_or_404(
-        Facility.objects.select_related("division"), user, VIEW, pk=payload.facility_id
+        Facility.objects.select_related("division").only(
+            "id", "status", "division_id", "division__code"
+        ),
+        user,
+        VIEW,
+        pk=payload.facility_id,
     )
     case = group = activity = project = None
     if payload.case_id:

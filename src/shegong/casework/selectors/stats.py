@@ -3,9 +3,16 @@
 Person-times are summed from ``ServiceRecord.person_times`` — derived when each record was
 written (the residents served plus the head-count), never typed in as totals.
 
-``person_times`` emits **one** ``GROUP BY`` query (month through ``TruncMonth`` on
-``served_on``; county and town as prefixes of the division code), so the city-wide figures
-over 10 M records cost what the bare SQL costs.
+Two sources give the same sums:
+
+- for an area of a county or wider, broken down by month, target group, domain, method or
+  county, whole months come from ``ServiceMonthTotal`` — the records' sums per county and
+  month, kept equal to them by database triggers (casework migration 0003) — so that the
+  city's 10 M records are a few hundred thousand rows; the days of a month that a period
+  only partly covers are summed from the records themselves;
+- anything else (a town's or a community's area, a breakdown by town or community) is one
+  ``GROUP BY`` over the records (month through ``TruncMonth``; county, town and community
+  as prefixes of the division code).
 
 Small cells: for aggregate-only roles (the analyst) a cell whose person-times are fewer
 than ``privacy.SMALL_CELL`` (5) — and more than none — is suppressed (None), through
@@ -17,23 +24,32 @@ is suppressed with it (it would give the figure away).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F, Sum
+from django.db.models import Case, Count, F, Sum, When
 from django.db.models.functions import Substr, TruncMonth
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from shegong.casework import privacy
-from shegong.casework.models import ServiceRecord
+from shegong.casework.models import ServiceMonthTotal, ServiceRecord
 from shegong.core.scoping import scope_filter
 
 STATS_PERM = "casework.view_servicestats"
 # The breakdowns a table can be grouped by, and the expression behind each.
 BREAKDOWNS = ("month", "target_group", "domain", "method", "county", "town", "community")
 _AREA_LENGTH = {"county": 6, "town": 9, "community": 12}
+# The breakdowns the monthly totals hold, and their columns there.
+_TOTAL_COLUMNS = {
+    "month": "month",
+    "target_group": "target_group",
+    "domain": "domain",
+    "method": "method",
+    "county": "county_code",
+}
 
 
 def _expression(key: str):
@@ -61,6 +77,104 @@ def scoped_records(user, area_code: str | None = None):
     return qs
 
 
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def whole_months(
+    start: date | None, end: date | None
+) -> tuple[date | None, date | None, list[tuple[date | None, date | None]]] | None:
+    """Split the period ``start``–``end`` (inclusive; None is open) into whole months —
+    ``(first, last)``, the first days of the first and last of them (None: open) — and the
+    parts of a month at either end, as date ranges. None when it holds no whole month."""
+    first = start if start is None or start.day == 1 else _next_month(start)
+    if end is None or _next_month(end) - timedelta(days=1) == end:
+        last = None if end is None else end.replace(day=1)
+        tail = None
+    else:
+        last = end.replace(day=1) - timedelta(days=1)
+        last = last.replace(day=1)
+        tail = (end.replace(day=1), end)
+    if first is not None and last is not None and first > last:
+        return None
+    parts = []
+    if start is not None and first != start:
+        parts.append((start, first - timedelta(days=1)))
+    if tail is not None:
+        parts.append(tail)
+    return first, last, parts
+
+
+def _cells(
+    user,
+    *,
+    area_code: str | None,
+    start: date | None,
+    end: date | None,
+    keys: Sequence[str],
+    poverty: bool = False,
+) -> dict[tuple, list[int]]:
+    """``{cell key: [person-times, records]}`` over the user's area (or ``area_code``) in
+    the period, a cell per combination of ``keys`` (module docstring: which source); with
+    ``poverty`` the person-times of poverty-alleviation services only."""
+    records = scoped_records(user, area_code)
+    cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    ranges: list[tuple[date | None, date | None]] = [(start, end)]
+    area = area_code or user.scope_prefix or ""
+    split = whole_months(start, end) if all(k in _TOTAL_COLUMNS for k in keys) else None
+    if area and len(area) <= 6 and split is not None:
+        first, last, ranges = split
+        totals = ServiceMonthTotal.objects.filter(
+            scope_filter(ServiceMonthTotal, user), records__gt=0
+        )
+        if area_code:
+            totals = totals.filter(county_code__startswith=area_code)
+        if first is not None:
+            totals = totals.filter(month__gte=first)
+        if last is not None:
+            totals = totals.filter(month__lte=last)
+        value = "poverty_person_times" if poverty else "person_times"
+        columns = [_TOTAL_COLUMNS[k] for k in keys]
+        sums = {"n_times": Sum(value), "n_records": Sum("records")}
+        rows = (
+            totals.values(*columns).annotate(**sums).order_by()
+            if keys
+            else [totals.aggregate(**sums)]
+        )
+        for row in rows:
+            cell = cells[tuple(row[c] for c in columns)]
+            cell[0] += row["n_times"] or 0
+            cell[1] += row["n_records"] or 0
+    if poverty:
+        records = records.filter(poverty_alleviation=True)
+    for low, high in ranges:
+        qs = records
+        if low is not None:
+            qs = qs.filter(served_on__gte=low)
+        if high is not None:
+            qs = qs.filter(served_on__lte=high)
+        sums = {"n_times": Sum("person_times"), "n_records": Count("id")}
+        if keys:
+            rows = (
+                qs.annotate(**{f"k_{k}": _expression(k) for k in keys})
+                .values(*[f"k_{k}" for k in keys])
+                .annotate(**sums)
+                .order_by()
+            )
+        else:
+            rows = [qs.aggregate(**sums)]
+        for row in rows:
+            cell = cells[tuple(_plain(row[f"k_{k}"]) for k in keys)]
+            cell[0] += row["n_times"] or 0
+            cell[1] += row["n_records"] or 0
+    return {key: value for key, value in cells.items() if value[1]}
+
+
+def _plain(value):
+    """A month from ``TruncMonth`` as a date (some backends give a datetime)."""
+    return value.date() if isinstance(value, datetime) else value
+
+
 def raw_person_times(
     user,
     *,
@@ -77,27 +191,11 @@ def raw_person_times(
         raise ValidationError({"by": [_("Group by month, target group, domain, method or area.")]})
     if start and end and end < start:
         raise ValidationError({"end": [_("The end comes before the start.")]})
-    qs = scoped_records(user, area_code)
-    if start:
-        qs = qs.filter(served_on__gte=start)
-    if end:
-        qs = qs.filter(served_on__lte=end)
-    rows = (
-        qs.annotate(**{f"k_{k}": _expression(k) for k in keys})
-        .values(*[f"k_{k}" for k in keys])
-        .annotate(person_times=Sum("person_times"), records=Count("id"))
-        .order_by(*[f"k_{k}" for k in keys])
-    )
-    result = []
-    for row in rows:
-        item = {k: row[f"k_{k}"] for k in keys}
-        month = item.get("month")
-        if isinstance(month, datetime):
-            item["month"] = month.date()
-        item["person_times"] = row["person_times"] or 0
-        item["records"] = row["records"]
-        result.append(item)
-    return result
+    cells = _cells(user, area_code=area_code, start=start, end=end, keys=keys)
+    return [
+        {**dict(zip(keys, key, strict=True)), "person_times": times, "records": records}
+        for key, (times, records) in sorted(cells.items())
+    ]
 
 
 def person_times(
@@ -126,26 +224,51 @@ def total_person_times(
     user, *, area_code: str | None = None, start: date | None = None, end: date | None = None
 ) -> dict:
     """The total person-times and records of the user's area in the period."""
-    qs = scoped_records(user, area_code)
-    if start:
-        qs = qs.filter(served_on__gte=start)
-    if end:
-        qs = qs.filter(served_on__lte=end)
-    totals = qs.aggregate(person_times=Sum("person_times"), records=Count("id"))
-    shown = privacy.suppress_small(totals["person_times"] or 0, user)
-    return {
-        "person_times": shown,
-        "records": totals["records"] if shown is not None else None,
-    }
+    cells = _cells(user, area_code=area_code, start=start, end=end, keys=())
+    times, records = cells.get((), (0, 0))
+    shown = privacy.suppress_small(times, user)
+    return {"person_times": shown, "records": records if shown is not None else None}
 
 
 def f28_poverty_person_times(user, start: date, end: date) -> int:
     """F28: person-times of poverty-alleviation services in the user's area between
     ``start`` and ``end`` (inclusive) — the sum of ``person_times`` of the records marked
     ``poverty_alleviation``. A published indicator of a whole area: not suppressed."""
-    total = (
-        scoped_records(user)
-        .filter(poverty_alleviation=True, served_on__gte=start, served_on__lte=end)
-        .aggregate(n=Sum("person_times"))["n"]
-    )
-    return int(total or 0)
+    cells = _cells(user, area_code=None, start=start, end=end, keys=(), poverty=True)
+    return int(cells.get((), (0, 0))[0])
+
+
+def month_totals_differences() -> list[dict]:
+    """Where the stored ``ServiceMonthTotal`` rows differ from the sums over the service
+    records (none while the triggers are on): one ``{"key", "stored", "records"}`` per
+    differing county, month, target group, domain and method, each side
+    ``(records, person-times, poverty-alleviation person-times)``. Reads every record."""
+    poverty = Case(When(poverty_alleviation=True, then=F("person_times")), default=0)
+    computed = {
+        (r["county"], _plain(r["m"]), r["target_group"], r["domain"], r["method"]): (
+            r["n"],
+            r["times"],
+            r["poverty"],
+        )
+        for r in ServiceRecord.objects.annotate(
+            county=Substr("division__code", 1, 6), m=TruncMonth("served_on")
+        )
+        .values("county", "m", "target_group", "domain", "method")
+        .annotate(n=Count("id"), times=Sum("person_times"), poverty=Sum(poverty))
+        .order_by()
+    }
+    stored = {
+        (t.county_code, t.month, t.target_group, t.domain, t.method): (
+            t.records,
+            t.person_times,
+            t.poverty_person_times,
+        )
+        for t in ServiceMonthTotal.objects.exclude(
+            records=0, person_times=0, poverty_person_times=0
+        )
+    }
+    return [
+        {"key": key, "stored": stored.get(key), "records": computed.get(key)}
+        for key in sorted(computed.keys() | stored.keys())
+        if stored.get(key) != computed.get(key)
+    ]
