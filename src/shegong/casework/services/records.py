@@ -315,6 +315,9 @@ def service_month_totals_rebuild(*, actor=None) -> int:
         else "date(r.served_on, 'start of month')"
     )
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # records written meanwhile wait (their trigger's upsert) and count once, after
+            cursor.execute(f"LOCK TABLE {total} IN EXCLUSIVE MODE")
         cursor.execute(f"DELETE FROM {total}")  # noqa: S608
         cursor.execute(
             f"INSERT INTO {total} (county_code, month, target_group, domain, method, "  # noqa: S608
