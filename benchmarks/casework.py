@@ -25,6 +25,9 @@ Then it times, best of 5 after a warm-up:
     API ≥ 0.5× the minimal view;
 (e) the API at a fixed offered load of 150 records/s for 30 s (open loop; latency counted
     from the scheduled send time): p50/p95/p99 — target p95 < 200 ms.
+(f) a rush: 500 records/s for 20 s (about twice the API's capacity here), each request
+    stamped with the time it was due as a reverse proxy's X-Request-Start: how many are
+    served and how fast, how many are shed with 503 (security.md 23).
 
     .venv/bin/python benchmarks/casework.py                 # load, time, drop (~25 min)
     BENCH_KEEP_DB=1 .venv/bin/python benchmarks/casework.py # keep the loaded database
@@ -68,6 +71,7 @@ CLIENTS = int(os.environ.get("BENCH_CLIENTS", 8))
 CLOSED_SECONDS = int(os.environ.get("BENCH_CLOSED_SECONDS", 10))  # per round
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 5))  # API and minimal view in turns
 OPEN_RATE, OPEN_SECONDS = 150, 30
+RUSH_RATE, RUSH_SECONDS = 500, 20  # (f): about twice the API's capacity here
 WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "sync")  # or gthread (4 threads each)
 # gunicorn workers of each server: 2, as `make start` runs it (4 measured no faster here)
 WORKERS = int(os.environ.get("BENCH_WORKERS", 2))
@@ -789,21 +793,18 @@ class Poster:
         self.port, self.path, self.token, self.bodies = port, path, token, bodies
         self.conn = None
 
-    def post(self) -> int:
+    def post(self, received: float | None = None) -> int:
+        """Post the next body; ``received`` (epoch seconds) is sent as the reverse proxy's
+        ``X-Request-Start`` — the moment the request was due."""
         body = json.dumps(next(self.bodies))
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        if received is not None:
+            headers["X-Request-Start"] = f"t={received:.3f}"
         for _ in range(2):
             if self.conn is None:
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
             try:
-                self.conn.request(
-                    "POST",
-                    self.path,
-                    body=body,
-                    headers={
-                        "Authorization": f"Bearer {self.token}",
-                        "Content-Type": "application/json",
-                    },
-                )
+                self.conn.request("POST", self.path, body=body, headers=headers)
                 response = self.conn.getresponse()
                 response.read()
                 return response.status
@@ -864,9 +865,19 @@ def closed_loop(port: int, path: str, token: str, facility: int, residents: list
     return statuses.get(201, 0) / elapsed, statuses
 
 
-def open_loop(port: int, path: str, token: str, facility: int, residents: list[int]):
-    """OPEN_RATE requests a second for OPEN_SECONDS, sent on schedule whatever the answers;
-    each latency counts from its scheduled time. Returns (latencies in s, statuses)."""
+def open_loop(
+    port: int,
+    path: str,
+    token: str,
+    facility: int,
+    residents: list[int],
+    rate: int = OPEN_RATE,
+    seconds: int = OPEN_SECONDS,
+    proxy_header: bool = False,
+):
+    """``rate`` requests a second for ``seconds``, sent on schedule whatever the answers;
+    each latency counts from its scheduled time, which ``proxy_header`` also sends as the
+    reverse proxy's ``X-Request-Start``. Returns ({status: [latencies in s]}, statuses)."""
     local = threading.local()
     counter = iter(range(10**9))
 
@@ -877,26 +888,27 @@ def open_loop(port: int, path: str, token: str, facility: int, residents: list[i
             )
         return local.poster
 
-    latencies, statuses = [], {}
+    latencies: dict[int, list[float]] = {}
     lock = threading.Lock()
+    epoch = time.time() - time.perf_counter()  # perf_counter → seconds since the epoch
 
     def fire(scheduled: float):
-        status = poster().post()
+        status = poster().post(epoch + scheduled if proxy_header else None)
         took = time.perf_counter() - scheduled
         with lock:
-            latencies.append(took)
-            statuses[status] = statuses.get(status, 0) + 1
+            latencies.setdefault(status, []).append(took)
 
     with ThreadPoolExecutor(max_workers=64) as pool:
         start = time.perf_counter() + 0.5
-        for i in range(OPEN_RATE * OPEN_SECONDS):
-            scheduled = start + i / OPEN_RATE
+        for i in range(rate * seconds):
+            scheduled = start + i / rate
             delay = scheduled - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
             pool.submit(fire, scheduled)
-    latencies.sort()
-    return latencies, statuses
+    for values in latencies.values():
+        values.sort()
+    return latencies, {status: len(values) for status, values in latencies.items()}
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -949,13 +961,39 @@ def measure_api(figures: Figures) -> None:
             f"(rounds {', '.join(f'{r:.0f}' for r in api_rates)}; "
             f"ratios {', '.join(f'{r:.2f}' for r in ratios)}; answers {api_statuses})",
         )
-        latencies, statuses = open_loop(API_PORT, API_PATH, raw, facility, residents)
+        by_status, statuses = open_loop(API_PORT, API_PATH, raw, facility, residents)
+        latencies = sorted(t for values in by_status.values() for t in values)
         p50, p95, p99 = (percentile(latencies, p) for p in (50, 95, 99))
         figures.add(
             f"(e) API at {OPEN_RATE}/s for {OPEN_SECONDS} s: p50 / p95 / p99",
             f"{p50 * 1000:.0f} / {p95 * 1000:.0f} / {p99 * 1000:.0f} ms",
             f"p95 < 200 ms {verdict(p95 < 0.2)} (answers {statuses})",
         )
+        # (f) a rush: well over capacity, with the proxy's X-Request-Start (load shedding)
+        by_status, statuses = open_loop(
+            API_PORT,
+            API_PATH,
+            raw,
+            facility,
+            residents,
+            rate=RUSH_RATE,
+            seconds=RUSH_SECONDS,
+            proxy_header=True,
+        )
+        served = by_status.get(201, [])
+        shed = by_status.get(503, [])
+        figures.add(
+            f"(f) rush at {RUSH_RATE}/s for {RUSH_SECONDS} s: served, shed (503), other",
+            f"{len(served)} / {len(shed)} / {sum(statuses.values()) - len(served) - len(shed)}",
+            f"(answers {statuses})",
+        )
+        if served:
+            figures.add(
+                "(f) rush: p50 / p95 of the served; p95 of the shed answers",
+                f"{percentile(served, 50) * 1000:.0f} / {percentile(served, 95) * 1000:.0f}"
+                + (f"; {percentile(shed, 95) * 1000:.0f} ms" if shed else " ms"),
+                "shed after SHEGONG_QUEUE_LIMIT_MS (2,000 ms) in the queue",
+            )
     finally:
         for server in servers:
             server.terminate()

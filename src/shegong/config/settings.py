@@ -132,6 +132,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "shegong.core.middleware.LoadSheddingMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -143,6 +144,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Load shedding (core.middleware.LoadSheddingMiddleware): a request that waited longer than
+# this in the server's queue (reverse proxy's X-Request-Start) gets 503 at once; 0 turns it off.
+SHEGONG_QUEUE_LIMIT_MS = int(os.environ.get("SHEGONG_QUEUE_LIMIT_MS", "2000"))
 
 ROOT_URLCONF = "shegong.config.urls"
 WSGI_APPLICATION = "shegong.config.wsgi.application"
