@@ -65,7 +65,6 @@ from shegong.casework.models import (
 )
 from shegong.core.audit import audit_record
 from shegong.core.crypto import encrypt, lookup_hash
-from shegong.core.rows import refresh_statistics
 from shegong.core.validators import national_id_check_digit
 from shegong.geo.models import Division, Level, PovertyDesignation, PovertyKind
 from shegong.network.models import Facility, FacilityStatus, Tier
@@ -755,7 +754,6 @@ def demo_casework_create(seed: int = 2024) -> dict[str, int]:
     audit_record(
         actor=None, action="demo.casework", object_type="casework.servicerecord", after=made
     )
-    refresh_statistics("casework")
     return made
 
 

@@ -76,10 +76,12 @@ def mark_saved(instance: Model) -> None:
 
 
 def refresh_statistics(*app_labels: str) -> None:
-    """``ANALYZE`` the tables of these apps, after a bulk write (the demo data, a large
-    import): PostgreSQL's planner otherwise plans for the empty tables it last saw until
+    """``ANALYZE`` the tables of these apps, after a bulk write has been committed (``setup
+    --demo``): PostgreSQL's planner otherwise plans for the empty tables it last saw until
     autovacuum comes round (the national compliance query took 7 s instead of 7 ms right
-    after the demo network was made). Allowed inside a transaction; cheap on SQLite."""
+    after the demo network was made). Not inside a transaction that may roll back: the
+    table sizes ANALYZE records stay behind (PostgreSQL updates them in place), and plans
+    made from sizes that are no longer true can be far slower than plans from none."""
     tables = [
         connection.ops.quote_name(model._meta.db_table)
         for label in app_labels

@@ -34,7 +34,6 @@ from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from django.db import transaction
 
 from shegong.core.audit import audit_record
-from shegong.core.rows import refresh_statistics
 from shegong.funding.models import (
     Account,
     AccountKind,
@@ -495,7 +494,6 @@ def demo_funding_create(seed: int = 2024) -> dict[str, int | str]:
         "rewards": rewards,
     }
     audit_record(actor=None, action="demo.funding", object_type="funding.movement", after=made)
-    refresh_statistics("funding", "projects")
     return made
 
 

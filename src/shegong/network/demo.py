@@ -19,7 +19,6 @@ from django.db import transaction
 
 from shegong.core.audit import audit_record
 from shegong.core.crypto import lookup_hash
-from shegong.core.rows import refresh_statistics
 from shegong.core.validators import national_id_check_digit
 from shegong.geo.models import Division, Kind, Level
 from shegong.network.models import (
@@ -179,7 +178,6 @@ def demo_network_create(seed: int = 2021) -> dict[str, int]:
         "social_workers": len(workers),
     }
     audit_record(actor=None, action="demo.network", object_type="network.facility", after=made)
-    refresh_statistics("network", "workforce")
     return made
 
 

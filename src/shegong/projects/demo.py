@@ -27,7 +27,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from shegong.core.audit import audit_record
-from shegong.core.rows import refresh_statistics
 from shegong.core.validators import uscc_check_character
 from shegong.geo.models import Division, Level
 from shegong.network.models import Facility, FacilityStatus, Rating, SocialOrganisation, Tier
@@ -456,7 +455,6 @@ def demo_projects_create(seed: int = 2023) -> dict[str, int]:
         "agency_flags": len(flags),
     }
     audit_record(actor=None, action="demo.projects", object_type="projects.project", after=made)
-    refresh_statistics("projects", "network")
     return made
 
 

@@ -30,7 +30,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from shegong.core.audit import audit_record
-from shegong.core.rows import refresh_statistics
 from shegong.geo.models import Division, Level, PovertyDesignation, PovertyKind
 from shegong.network.demo import FULLY_COVERED, _worker
 from shegong.network.models import Facility, Tier
@@ -251,7 +250,6 @@ def demo_workforce_create(seed: int = 2022) -> dict[str, int]:
     audit_record(
         actor=None, action="demo.workforce", object_type="workforce.socialworker", after=made
     )
-    refresh_statistics("workforce", "geo")
     return made
 
 

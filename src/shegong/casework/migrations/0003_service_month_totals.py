@@ -14,8 +14,9 @@ records, whoever writes them (services, the demo's bulk inserts, raw SQL):
 
 Rows whose records all went away stay with zero records; readers skip them. On
 PostgreSQL the record trigger reads the division's code ``FOR KEY SHARE`` (as the foreign
-key check does at commit), so that a record written while its division is being recoded
-waits and counts under the new code. ``county_code`` uses the "C" collation, as
+key check does at commit) on both sides of a change, so that a record written, changed or
+deleted while its division is being recoded waits and counts under one code; recodes move
+totals one at a time (an advisory lock), so that two cannot deadlock. ``county_code`` uses the "C" collation, as
 ``geo_division.code`` does, so that an area prefix is a range of the unique index.
 
 SQLite drops a table's triggers when Django remakes the table: a later migration that
@@ -38,6 +39,14 @@ SQLITE_ADD = (
     "records = records + excluded.records, "
     "person_times = person_times + excluded.person_times, "
     "poverty_person_times = poverty_person_times + excluded.poverty_person_times"
+)
+
+
+# The columns a record's totals depend on; an update that changes none of them (its notes,
+# say) does not touch the totals.
+COUNTED = "division_id, served_on, target_group, domain, method, person_times, poverty_alleviation"
+CHANGED = " OR ".join(
+    f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in COUNTED.split(", ")
 )
 
 
@@ -68,7 +77,8 @@ POSTGRES_UP = [
         county varchar(6);
     BEGIN
         IF TG_OP <> 'INSERT' THEN
-            SELECT substr(code, 1, 6) INTO county FROM geo_division WHERE id = OLD.division_id;
+            SELECT substr(code, 1, 6) INTO county FROM geo_division
+            WHERE id = OLD.division_id FOR KEY SHARE;
             UPDATE {TOTAL} t SET records = t.records - 1,
                 person_times = t.person_times - OLD.person_times,
                 poverty_person_times = t.poverty_person_times - {_poverty("OLD.")}
@@ -87,11 +97,15 @@ POSTGRES_UP = [
         END IF;
         RETURN NULL;
     END; $$ LANGUAGE plpgsql;""",
-    "CREATE TRIGGER casework_month_total_record AFTER INSERT OR DELETE OR UPDATE OF "
-    "division_id, served_on, target_group, domain, method, person_times, poverty_alleviation "
-    f"ON {RECORD} FOR EACH ROW EXECUTE FUNCTION casework_month_total_record();",
+    f"CREATE TRIGGER casework_month_total_record AFTER INSERT OR DELETE ON {RECORD} "
+    "FOR EACH ROW EXECUTE FUNCTION casework_month_total_record();",
+    f"CREATE TRIGGER casework_month_total_record_update AFTER UPDATE OF {COUNTED} ON {RECORD} "
+    f"FOR EACH ROW WHEN ({CHANGED}) EXECUTE FUNCTION casework_month_total_record();",
     f"""CREATE OR REPLACE FUNCTION casework_month_total_follow_division() RETURNS trigger AS $$
     BEGIN
+        -- one recode at a time moves totals: two moving rows of the same county in
+        -- different orders would deadlock
+        PERFORM pg_advisory_xact_lock(hashtext('casework_month_total_follow_division'));
         UPDATE {TOTAL} t SET records = t.records - s.records,
             person_times = t.person_times - s.person_times,
             poverty_person_times = t.poverty_person_times - s.poverty_person_times
@@ -110,6 +124,7 @@ POSTGRES_UP = [
 ]
 POSTGRES_DOWN = [
     f"DROP TRIGGER IF EXISTS casework_month_total_record ON {RECORD};",
+    f"DROP TRIGGER IF EXISTS casework_month_total_record_update ON {RECORD};",
     "DROP TRIGGER IF EXISTS casework_month_total_follow_division ON geo_division;",
     "DROP FUNCTION IF EXISTS casework_month_total_record();",
     "DROP FUNCTION IF EXISTS casework_month_total_follow_division();",
@@ -141,8 +156,8 @@ SQLITE_UP = [
     f"BEGIN {_SQLITE_ADD_NEW} END;",
     f"CREATE TRIGGER casework_month_total_delete AFTER DELETE ON {RECORD} "
     f"BEGIN {_sqlite_take('OLD')} END;",
-    "CREATE TRIGGER casework_month_total_update AFTER UPDATE OF division_id, served_on, "
-    f"target_group, domain, method, person_times, poverty_alleviation ON {RECORD} "
+    f"CREATE TRIGGER casework_month_total_update AFTER UPDATE OF {COUNTED} ON {RECORD} "
+    f"WHEN {CHANGED.replace('IS DISTINCT FROM', 'IS NOT')} "
     f"BEGIN {_sqlite_take('OLD')} {_SQLITE_ADD_NEW} END;",
     "CREATE TRIGGER casework_month_total_follow_division AFTER UPDATE OF code ON geo_division "
     "WHEN substr(OLD.code, 1, 6) IS NOT substr(NEW.code, 1, 6) BEGIN "

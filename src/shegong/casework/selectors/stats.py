@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, Count, F, Sum, When
+from django.db.models import Case, Count, F, Sum, Value, When
 from django.db.models.functions import Substr, TruncMonth
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -116,10 +116,13 @@ def _cells(
 ) -> dict[tuple, list[int]]:
     """``{cell key: [person-times, records]}`` over the user's area (or ``area_code``) in
     the period, a cell per combination of ``keys`` (module docstring: which source); with
-    ``poverty`` the person-times of poverty-alleviation services only."""
+    ``poverty`` the person-times of poverty-alleviation services only. One statement (the
+    parts joined by UNION ALL), so that the totals and the records are read as of one
+    moment."""
     records = scoped_records(user, area_code)
-    cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     ranges: list[tuple[date | None, date | None]] = [(start, end)]
+    names = [f"k_{k}" for k in keys] or ["k_all"]  # a constant key when there are none
+    parts = []
     area = area_code or user.scope_prefix or ""
     split = whole_months(start, end) if all(k in _TOTAL_COLUMNS for k in keys) else None
     if area and len(area) <= 6 and split is not None:
@@ -134,17 +137,15 @@ def _cells(
         if last is not None:
             totals = totals.filter(month__lte=last)
         value = "poverty_person_times" if poverty else "person_times"
-        columns = [_TOTAL_COLUMNS[k] for k in keys]
-        sums = {"n_times": Sum(value), "n_records": Sum("records")}
-        rows = (
-            totals.values(*columns).annotate(**sums).order_by()
-            if keys
-            else [totals.aggregate(**sums)]
+        parts.append(
+            _grouped(
+                totals,
+                {f"k_{k}": F(_TOTAL_COLUMNS[k]) for k in keys},
+                names,
+                Sum(value),
+                Sum("records"),
+            )
         )
-        for row in rows:
-            cell = cells[tuple(row[c] for c in columns)]
-            cell[0] += row["n_times"] or 0
-            cell[1] += row["n_records"] or 0
     if poverty:
         records = records.filter(poverty_alleviation=True)
     for low, high in ranges:
@@ -153,21 +154,27 @@ def _cells(
             qs = qs.filter(served_on__gte=low)
         if high is not None:
             qs = qs.filter(served_on__lte=high)
-        sums = {"n_times": Sum("person_times"), "n_records": Count("id")}
-        if keys:
-            rows = (
-                qs.annotate(**{f"k_{k}": _expression(k) for k in keys})
-                .values(*[f"k_{k}" for k in keys])
-                .annotate(**sums)
-                .order_by()
-            )
-        else:
-            rows = [qs.aggregate(**sums)]
-        for row in rows:
-            cell = cells[tuple(_plain(row[f"k_{k}"]) for k in keys)]
-            cell[0] += row["n_times"] or 0
-            cell[1] += row["n_records"] or 0
+        keyed = {f"k_{k}": _expression(k) for k in keys}
+        parts.append(_grouped(qs, keyed, names, Sum("person_times"), Count("id")))
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        cell = cells[tuple(_plain(row[name]) for name in names) if keys else ()]
+        cell[0] += int(row["n_times"] or 0)
+        cell[1] += int(row["n_records"] or 0)
     return {key: value for key, value in cells.items() if value[1]}
+
+
+def _grouped(queryset, keyed: dict, names: list[str], times, count):
+    """``queryset`` grouped by the ``keyed`` expressions (or as one group): the columns
+    ``names``, then ``n_times`` and ``n_records`` — the same shape for every part."""
+    keyed = keyed or {"k_all": Value(1)}
+    return (
+        queryset.annotate(**keyed)
+        .values(*names)
+        .annotate(n_times=times, n_records=count)
+        .order_by()
+    )
 
 
 def _plain(value):

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from shegong.core.rows import refresh_statistics
 from shegong.geo.io import import_divisions
 from shegong.geo.management.commands.import_divisions import shipped_chongqing_files
 
@@ -84,6 +85,9 @@ class Command(BaseCommand):
         agency_row = demo_agency_user_create()
         if agency_row is not None:
             rows.append(agency_row)
+        # fresh planner statistics of what the demo filled (committed by now)
+        refresh_statistics("geo", "accounts", "network", "workforce", "projects", "funding")
+        refresh_statistics("casework", "core")
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for demo_user, division in rows:
