@@ -28,11 +28,10 @@ from tests.funding.test_concurrency import _waiting_for_sqlite
 PER_WRITER = 10
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_records_keep_their_totals_and_the_audit_chain_exact():
-    # given a room, its worker and two residents (transactional tests start from a flush)
+def _room():
+    """The room of 桥北社区 (transactional tests start from a flush: divisions first)."""
     load_divisions()
-    room = facility_create(
+    return facility_create(
         actor=None,
         tier="room",
         division=Division.objects.get(code="500105001001"),
@@ -40,6 +39,12 @@ def test_concurrent_records_keep_their_totals_and_the_audit_chain_exact():
         status="operating",
         status_from=date(2020, 1, 1),
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_records_keep_their_totals_and_the_audit_chain_exact():
+    # given a room, its worker and two residents
+    room = _room()
     worker = make_user(Role.ROOM_WORKER, "500105001001", username="room-worker")
     people = [make_resident(f"居民{i}", "500105001001", 940 + i).pk for i in range(2)]
     barrier = threading.Barrier(2, timeout=30)
@@ -94,15 +99,7 @@ def test_concurrent_records_keep_their_totals_and_the_audit_chain_exact():
 
 
 def _one_record():
-    load_divisions()
-    room = facility_create(
-        actor=None,
-        tier="room",
-        division=Division.objects.get(code="500105001001"),
-        name="桥北社区社工室",
-        status="operating",
-        status_from=date(2020, 1, 1),
-    )
+    room = _room()
     return ServiceRecord.objects.create(
         facility=room,
         division_id=room.division_id,
