@@ -6,7 +6,7 @@ UV := $(PYTHON) -m uv
 VENV := .venv/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: start install setup run test test-fast lint format check-deploy messages browser vendor clean
+.PHONY: start install setup run test test-fast lint format check-deploy messages test-deps vendor clean spreadsheet-fixtures
 
 ## start: install everything, set up SQLite with Chongqing's divisions and demo users, serve
 ## (gunicorn, and beside it the background worker that runs imports; both stop together)
@@ -24,7 +24,7 @@ install:
 
 ## test: the whole suite (unit, API, scope matrix, browser) on $DATABASE_URL or SQLite, then
 ## check the run's log (var/test.log) holds no national ID (security.md 14)
-test: install browser
+test: install test-deps
 	@mkdir -p var
 	$(VENV)/pytest --log-file=var/test.log --log-file-level=INFO $(PYTEST_ARGS)
 	$(VENV)/shegong logcheck var/test.log
@@ -33,12 +33,19 @@ test: install browser
 test-fast: install
 	$(VENV)/pytest -m "not e2e" $(PYTEST_ARGS)
 
-## browser: Debian's Chromium and CJK fonts for the browser tests (installed if missing)
-browser:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+## test-deps: Debian's Chromium and CJK fonts for the browser tests, LibreOffice Calc for the
+## spreadsheet tests (installed if missing)
+test-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
+	    || ! command -v soffice >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    chromium fonts-noto-cjk libreoffice-calc-nogui python3-uno >/dev/null; \
 	fi
+
+## spreadsheet-fixtures: remake tests/data/spreadsheets/*.xlsx with LibreOffice (see its README)
+spreadsheet-fixtures: install test-deps
+	/usr/bin/python3 tests/data/spreadsheets/make_fixtures.py
 
 lint: install
 	$(VENV)/ruff check .

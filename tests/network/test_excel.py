@@ -89,7 +89,7 @@ def test_good_import_then_reimport_changes_nothing():
     [
         (sheet([["社工室", "500101001001"]], headers=["层级", "区划代码"]), "名称"),
         (sheet([]), "没有数据"),
-        (b"", "不是"),
+        (b"", "为空"),
         (b"not an excel file at all", "不是"),
     ],
 )

@@ -186,13 +186,17 @@ def test_a_person_registered_by_hand_with_the_same_data_is_unchanged(county, fac
 
 BAD_ROWS = [
     ("bad checksum", {"national_id": person_id(2)[:17] + "0"}, "check digit"),
-    ("unknown qualification", {"qualification": "社工大师"}, "unknown qualification"),
+    (
+        "unknown qualification",
+        {"qualification": "社工大师"},
+        "职业资格等级: “社工大师” is not one of",
+    ),
     ("unknown facility", {"facility_division_code": "500105001002"}, "no open"),
-    ("future graduation", {"graduated_on": "2999-06-30"}, "graduation date is in the future"),
+    ("future graduation", {"graduated_on": "2099-06-30"}, "graduation date is in the future"),
     ("bad date", {"started_on": "2020-13-01"}, "2020-13-01"),
     ("division outside scope", {"division_code": "500107001001"}, "in your area"),
-    ("future posting", {"started_on": "2999-01-01"}, "cannot start in the future"),
-    ("missing name", {"name": ""}, "name is missing"),
+    ("future posting", {"started_on": "2099-01-01"}, "cannot start in the future"),
+    ("missing name", {"name": ""}, "姓名: must be filled in"),
 ]
 if national_id_check_digit(person_id(2)[:17]) == "0":  # keep the bad checksum bad
     BAD_ROWS[0] = ("bad checksum", {"national_id": person_id(2)[:17] + "1"}, "check digit")
@@ -256,7 +260,7 @@ def test_every_bad_row_is_reported_and_duplicates_within_the_file(county, facili
     # then both rows are named, the duplicate with the line of its first occurrence
     assert [line for line, _ in report.errors] == [4, 5]
     assert "same person as on line 2" in report.errors[0][1]
-    assert "unknown degree" in report.errors[1][1]
+    assert report.errors[1][1] == "学历: “学士” is not one of: 专科、本科、硕士、博士"
     assert counts() == (0, 0, 0)
 
 
@@ -297,9 +301,12 @@ def test_a_file_that_cannot_be_read_is_refused_as_a_whole(county, facilities, da
 def test_the_template_is_the_expected_sheet(county, facilities):
     # when the template is downloaded
     book = load_workbook(io.BytesIO(worker_template()))
-    # then it has the columns and an example row
+    # then the data sheet has the columns and nothing else; the example is on the second
     assert [c.value for c in book.active[1]] == HEADERS
-    assert book.active.max_row == 2
+    assert book.active.max_row == 1
+    instructions = book["填写说明"]
+    rows = [[c.value for c in r] for r in instructions.iter_rows()]
+    assert HEADERS in rows and rows[rows.index(HEADERS) + 1][:2] == ["张三", "11010519491231002X"]
 
 
 def test_a_role_without_the_permission_cannot_import(facilities):

@@ -21,11 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shegong.core.models import ImportJob
-from shegong.core.xlsx import MAX_UPLOAD_BYTES, ImportReport
+from shegong.core.xlsx import ImportReport, SheetError, check_workbook
 
 logger = logging.getLogger("shegong.jobs")
 
-XLSX_SIGNATURE = b"PK\x03\x04"  # an .xlsx is a zip archive
 PROGRESS_EVERY = 1000
 
 # progress(done_rows, total_rows, phase)
@@ -33,13 +32,12 @@ Progress = Callable[[int, int, str], None]
 
 
 def check_xlsx_upload(*, filename: str, data: bytes) -> None:
-    """Refuse a file that is too large or is not an .xlsx workbook."""
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ValidationError({"file": _("The file is larger than 20 MB.")})
-    if not data:
-        raise ValidationError({"file": _("The file is empty.")})
-    if not filename.lower().endswith(".xlsx") or not data.startswith(XLSX_SIGNATURE):
-        raise ValidationError({"file": _("The file is not an Excel .xlsx workbook.")})
+    """Refuse a file that is too large or is not an .xlsx workbook, saying what to do (a
+    legacy .xls, an .ods or a CSV is to be saved as .xlsx)."""
+    try:
+        check_workbook(data, filename or "upload.xlsx")
+    except SheetError as exc:
+        raise ValidationError({"file": str(exc)}) from exc
 
 
 def import_job_create(

@@ -89,6 +89,15 @@ def validate_uscc(value: str) -> str:
 
 # --- Input checks shared by the services ---------------------------------------------------
 
+# The platform's calendar: every date a person, a file or a client may give lies in it.
+FIRST_YEAR = 1900
+LAST_YEAR = 2100
+FIRST_DAY = date(FIRST_YEAR, 1, 1)
+LAST_DAY = date(LAST_YEAR, 12, 31)
+
+# C0 control characters but tab, line feed and carriage return; DEL; lone UTF-16 surrogates.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal(10) ** 12  # at most 12 digits of yuan before the point
 

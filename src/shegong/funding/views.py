@@ -139,7 +139,7 @@ def _ledger_export(table: str, division, year: int, summary, counties):
                 _("Refunded"),
             ],
             (
-                (str(kinds.get(kind, kind)), *(float(row.get(m, 0)) for m in metrics))
+                (str(kinds.get(kind, kind)), *(Decimal(row.get(m, 0)) for m in metrics))
                 for kind, row in summary.rows.items()
             ),
         )
@@ -149,7 +149,7 @@ def _ledger_export(table: str, division, year: int, summary, counties):
             f"ledger-flows-{name}.xlsx",
             str(_("Flows")),
             [pgettext("movement", "From"), pgettext("movement", "To"), _("Amount")],
-            ((link["source"], link["target"], link["value"]) for link in links),
+            ((link["source"], link["target"], Decimal(f"{link['value']:.2f}")) for link in links),
         )
     return xlsx_response(
         f"ledger-{name}.xlsx",
@@ -167,11 +167,11 @@ def _ledger_export(table: str, division, year: int, summary, counties):
             (
                 r.name,
                 r.code,
-                float(r.appropriated),
-                float(r.allocated),
-                float(r.disbursed),
-                float(r.income),
-                float(r.refunded),
+                r.appropriated,
+                r.allocated,
+                r.disbursed,
+                r.income,
+                r.refunded,
             )
             for r in counties
         ),
@@ -189,7 +189,7 @@ def one_percent_view(request):
     if _xlsx(request):
 
         def money(value):
-            return "" if value is None else float(value)
+            return "" if value is None else Decimal(value)
 
         return xlsx_response(
             f"one-percent-{division.code}-{year}.xlsx",
@@ -262,7 +262,7 @@ def account_list(request):
             str(_("Accounts")),
             [_("Name"), _("Kind"), _("Division"), _("Balance")],
             (
-                (a.name, a.get_kind_display(), a.division.name, float(amounts.get(a.pk, 0)))
+                (a.name, a.get_kind_display(), a.division.name, Decimal(amounts.get(a.pk, 0)))
                 for a in rows
             ),
         )
@@ -352,7 +352,7 @@ def account_detail(request, pk: int):
                     m.get_kind_display(),
                     m.from_account.name if m.from_account else "",
                     m.to_account.name if m.to_account else "",
-                    float(m.amount if m.to_account_id == account.pk else -m.amount),
+                    m.amount if m.to_account_id == account.pk else -m.amount,
                     m.memo,
                 )
                 for m in movements.iterator(chunk_size=2000)

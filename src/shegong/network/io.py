@@ -1,61 +1,94 @@
-"""Excel import of facilities: template, validation of every row, all-or-nothing,
-idempotent (a row that is already there is left as it is). ``workforce.io`` imports
-postings the same way."""
+"""Excel import of facilities: the sheet declared once (``FACILITY_SHEET``, read by
+``core.xlsx``), every row validated, all-or-nothing, idempotent (a row that is already there
+is left as it is). ``workforce.io`` imports postings the same way."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from shegong.core.xlsx import ImportReport, parse_date, run_row_import, workbook_bytes
+from shegong.core.xlsx import (
+    CREDIT_CODE,
+    DIVISION_CODE,
+    PHONE,
+    ImportReport,
+    SheetSpec,
+    choice,
+    date_column,
+    identifier,
+    run_row_import,
+    text,
+)
 from shegong.geo.models import Division
 from shegong.geo.selectors import division_by_code
 from shegong.network.models import Facility, FacilityStatus, OperatorKind, SocialOrganisation, Tier
 from shegong.network.services import facility_create
 
-# Column headings as officials see them (the template uses them too).
-FACILITY_COLUMNS = {
-    "tier": "层级",
-    "division_code": "区划代码",
-    "name": "名称",
-    "status": "状态",
-    "status_from": "状态起始日期",
-    "operator_kind": "运营方式",
-    "operator_uscc": "运营机构统一社会信用代码",
-    "address": "地址",
-    "phone": "电话",
-}
-FACILITY_REQUIRED = ("tier", "division_code", "name", "status", "status_from")
-TIER_WORDS = {"指导中心": Tier.CENTRE, "社工站": Tier.STATION, "社工室": Tier.ROOM}
+# The words officials write (the template's lists offer the Chinese ones).
+TIER_WORDS = {"社工室": Tier.ROOM, "社工站": Tier.STATION, "指导中心": Tier.CENTRE}
 TIER_WORDS.update({t.value: t.value for t in Tier})
-STATUS_WORDS = {str(s.label): s.value for s in FacilityStatus} | {
-    s.value: s.value for s in FacilityStatus
-}
-OPERATOR_WORDS = {"政府自办": OperatorKind.GOVERNMENT, "委托运营": OperatorKind.AGENCY} | {
-    o.value: o.value for o in OperatorKind
-}
+STATUS_WORDS = {
+    "规划中": FacilityStatus.PLANNED,
+    "筹建中": FacilityStatus.PLANNED,
+    "已建成": FacilityStatus.BUILT,
+    "运营中": FacilityStatus.OPERATING,
+    "暂停": FacilityStatus.SUSPENDED,
+    "暂停运营": FacilityStatus.SUSPENDED,
+    "已关闭": FacilityStatus.CLOSED,
+} | {s.value: s.value for s in FacilityStatus}
+OPERATOR_WORDS = {
+    "政府自办": OperatorKind.GOVERNMENT,
+    "委托运营": OperatorKind.AGENCY,
+    "": OperatorKind.GOVERNMENT,
+} | {o.value: o.value for o in OperatorKind}
+
+FACILITY_SHEET = SheetSpec(
+    title="阵地",
+    columns=(
+        choice("tier", "层级", TIER_WORDS, required=True, not_blank=True, example="社工室"),
+        identifier(
+            "division_code",
+            "区划代码",
+            DIVISION_CODE,
+            required=True,
+            not_blank=True,
+            example="500105001001",
+            note=gettext_lazy("the 12-digit code of the community (9 for a town, 6 for a county)"),
+        ),
+        text("name", "名称", required=True, not_blank=True, example="（示例）桥北社区社会工作室"),
+        choice("status", "状态", STATUS_WORDS, required=True, not_blank=True, example="运营中"),
+        date_column(
+            "status_from", "状态起始日期", required=True, not_blank=True, example="2019-05-01"
+        ),
+        choice(
+            "operator_kind",
+            "运营方式",
+            OPERATOR_WORDS,
+            example="政府自办",
+            note=gettext_lazy("empty: run by the government"),
+        ),
+        identifier(
+            "operator_uscc",
+            "运营机构统一社会信用代码",
+            CREDIT_CODE,
+            note=gettext_lazy("for an agency-run facility: the agency's code"),
+        ),
+        text("address", "地址", max_length=300),
+        identifier("phone", "电话", PHONE, example="02367701234"),
+    ),
+    example_keys=("division_code", "name"),
+)
+# Column headings as officials see them, by key.
+FACILITY_COLUMNS = FACILITY_SHEET.headings
 
 
 def facility_template() -> bytes:
-    """An empty facilities sheet with one example row."""
-    return workbook_bytes(
-        "阵地",
-        list(FACILITY_COLUMNS.values()),
-        [
-            [
-                "社工室",
-                "500105001001",
-                "桥北社区社会工作室",
-                "运营中",
-                "2019-05-01",
-                "政府自办",
-                "",
-                "",
-                "",
-            ]
-        ],
-    )
+    """The facilities template: an empty data sheet and the instructions with an example."""
+    return FACILITY_SHEET.template()
 
 
 def _message(exc: Exception) -> str:
@@ -71,57 +104,47 @@ def _message(exc: Exception) -> str:
 ROW_ERRORS = (ValidationError, ValueError, Http404, PermissionDenied)
 
 
-def import_facilities(*, actor, data: bytes) -> ImportReport:
+def import_facilities(*, actor, data: bytes, filename: str = "", progress=None) -> ImportReport:
     """Create the facilities of a sheet; any bad row → nothing written, every bad row named."""
     return run_row_import(
         actor=actor,
         data=data,
-        columns=FACILITY_COLUMNS,
-        required=FACILITY_REQUIRED,
+        spec=FACILITY_SHEET,
         import_row=lambda values, report: _import_facility(actor, values, report),
         action="facility.import",
         object_type="network.facility",
         row_errors=ROW_ERRORS,
         message=_message,
+        filename=filename,
+        progress=progress,
     )
 
 
-def _import_facility(actor, values: dict[str, str], report: ImportReport) -> None:
-    tier = TIER_WORDS.get(values.get("tier", ""))
-    if tier is None:
-        raise ValueError(_("unknown tier “%(v)s”") % {"v": values.get("tier", "")})
-    code = values.get("division_code", "")
+def _import_facility(actor, values: dict[str, Any], report: ImportReport) -> None:
+    tier = values["tier"]
+    code = values["division_code"]
     division = (
         division_by_code(user=actor, code=code)
         if actor is not None
         else Division.objects.filter(code=code).first()  # a system import (command, tests)
     )
     if division is None:
-        raise ValueError(
-            _("no division with the code “%(v)s” in your area")
-            % {"v": values.get("division_code", "")}
-        )
-    status = STATUS_WORDS.get(values.get("status", ""))
-    if status is None:
-        raise ValueError(_("unknown status “%(v)s”") % {"v": values.get("status", "")})
-    status_from = parse_date(values.get("status_from", ""))
-    name = values.get("name", "").strip()
+        raise ValueError(_("no division with the code “%(v)s” in your area") % {"v": code})
+    name = values["name"]
     existing = Facility.objects.filter(division=division, tier=tier).exclude(
         status=FacilityStatus.CLOSED
     )
     if existing.filter(name=name).exists():
         report.unchanged += 1  # the same facility, imported before
         return
-    operator_kind = OPERATOR_WORDS.get(values.get("operator_kind", "") or "government")
-    if operator_kind is None:
-        raise ValueError(_("unknown operator “%(v)s”") % {"v": values.get("operator_kind", "")})
     operator = None
     if values.get("operator_uscc"):
-        operator = (
+        agencies = (
             SocialOrganisation.objects.restrict(actor, "view")
-            .filter(uscc=values["operator_uscc"].upper())
-            .first()
+            if actor is not None
+            else SocialOrganisation.objects.all()  # a system import (command, tests)
         )
+        operator = agencies.filter(uscc=values["operator_uscc"]).first()
         if operator is None:
             raise ValueError(
                 _("no registered agency has the code “%(v)s”") % {"v": values["operator_uscc"]}
@@ -131,11 +154,11 @@ def _import_facility(actor, values: dict[str, str], report: ImportReport) -> Non
         tier=tier,
         division=division,
         name=name,
-        status=status,
-        status_from=status_from,
-        operator_kind=operator_kind,
+        status=values["status"],
+        status_from=values["status_from"],
+        operator_kind=values.get("operator_kind") or OperatorKind.GOVERNMENT,
         operator=operator,
-        address=values.get("address", ""),
-        phone=values.get("phone", ""),
+        address=values.get("address") or "",
+        phone=values.get("phone") or "",
     )
     report.created += 1

@@ -625,18 +625,18 @@ def import_view(request):
     kind = request.POST.get("kind", "")
     if request.method == "POST":
         upload = request.FILES.get("file")
-        if upload is None or not upload.name.lower().endswith(".xlsx"):
+        if upload is None:
             messages.error(request, _("Choose an .xlsx file."))
         elif kind not in ("facilities", "postings"):
             messages.error(request, _("Choose what the file holds."))
         else:
             data = upload.read(MAX_UPLOAD_BYTES + 1)
             if kind == "facilities":
-                report = import_facilities(actor=request.user, data=data)
+                report = import_facilities(actor=request.user, data=data, filename=upload.name)
             else:
                 if not request.user.has_perm("workforce.add_posting"):
                     raise PermissionDenied
-                report = import_postings(actor=request.user, data=data)
+                report = import_postings(actor=request.user, data=data, filename=upload.name)
             if report.ok:
                 messages.success(
                     request,

@@ -8,6 +8,7 @@ services."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -99,7 +100,7 @@ def project_list_view(request):
                     p.agency.name if p.agency else "",
                     p.starts_on,
                     p.ends_on,
-                    float(p.budget),
+                    p.budget,
                 )
                 for p in projects.iterator(chunk_size=2000)
             ),
@@ -520,18 +521,18 @@ def _project_export(project: Project):
         (_("Stage"), project.get_stage_display(), ""),
         (_("Area"), project.area.name, project.area.code),
         (_("Contracted agency"), project.agency.name if project.agency else "", ""),
-        (_("Budget (yuan)"), float(money["budget"]), ""),
-        (_("Paid"), float(money["spent"]), ""),
+        (_("Budget (yuan)"), Decimal(money["budget"]), ""),
+        (_("Paid"), Decimal(money["spent"]), ""),
     ]
     rows += [
         (_("Life cycle"), change.get_to_stage_display(), change.changed_on)
         for change in project_timeline(project=project)
     ]
     rows += [
-        (_("Budget lines"), line["name"], float(line["amount"])) for line in money["budget_lines"]
+        (_("Budget lines"), line["name"], Decimal(line["amount"])) for line in money["budget_lines"]
     ]
     rows += [
-        (_("Payment milestones"), f"{m['name']} ({m['due_on']:%Y-%m-%d})", float(m["paid"]))
+        (_("Payment milestones"), f"{m['name']} ({m['due_on']:%Y-%m-%d})", Decimal(m["paid"]))
         for m in money["milestones"]
     ]
     rows += [

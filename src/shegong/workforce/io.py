@@ -6,23 +6,35 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shegong.core.audit import audit_record
 from shegong.core.crypto import lookup_hash
 from shegong.core.jobs import PROGRESS_EVERY
 from shegong.core.validators import mask_phone, parse_national_id
 from shegong.core.xlsx import (
+    CERTIFICATE,
+    DIVISION_CODE,
+    NATIONAL_ID,
+    PHONE,
+    Column,
     ImportReport,
     SheetError,
-    SheetStream,
-    parse_date,
+    SheetReader,
+    SheetRow,
+    SheetSpec,
+    choice,
+    date_column,
+    identifier,
+    integer,
     run_row_import,
-    workbook_bytes,
+    text,
 )
 from shegong.geo.models import Division
 from shegong.network.io import ROW_ERRORS, TIER_WORDS, _message
@@ -38,71 +50,107 @@ from shegong.workforce.models import (
 from shegong.workforce.services import (
     default_workplace_type,
     posting_create,
-    social_worker_find_by_national_id,
 )
 
-POSTING_COLUMNS = {
-    "national_id": "身份证号码",
-    "division_code": "阵地区划代码",
-    "tier": "阵地层级",
-    "employment": "用工形式",
-    "post_type": "岗位",
-    "started_on": "开始日期",
-    "ended_on": "结束日期",
-}
-POSTING_REQUIRED = ("national_id", "division_code", "tier", "employment", "started_on")
 EMPLOYMENT_WORDS = {
     "专职": "full_time",
     "兼职": "part_time",
     "full_time": "full_time",
     "part_time": "part_time",
 }
+# The example person of the templates (a valid ID that no real import should carry).
+EXAMPLE_NATIONAL_ID = "11010519491231002X"
+ENDED_NOTE = gettext_lazy(
+    "the first day the person no longer works there; empty while the posting lasts "
+    "(the posting counts up to the day before its end date)"
+)
 
-
-def posting_template() -> bytes:
-    """An empty postings sheet with one example row."""
-    return workbook_bytes(
-        "岗位任职",
-        list(POSTING_COLUMNS.values()),
-        [["11010519491231002X", "500105001001", "社工室", "专职", "专职社工", "2020-01-01", ""]],
+def _national_id_column(**options) -> Column:
+    """The national ID column of the workforce sheets (text only: a number loses digits)."""
+    return identifier(
+        "national_id",
+        "身份证号码",
+        NATIONAL_ID,
+        required=True,
+        not_blank=True,
+        example=EXAMPLE_NATIONAL_ID,
+        **options,
     )
 
 
-def import_postings(*, actor, data: bytes) -> ImportReport:
+POSTING_SHEET = SheetSpec(
+    title="岗位任职",
+    columns=(
+        _national_id_column(note=gettext_lazy("of a social worker already registered")),
+        identifier(
+            "division_code",
+            "阵地区划代码",
+            DIVISION_CODE,
+            required=True,
+            not_blank=True,
+            example="500105001001",
+        ),
+        choice("tier", "阵地层级", TIER_WORDS, required=True, not_blank=True, example="社工室"),
+        choice(
+            "employment",
+            "用工形式",
+            EMPLOYMENT_WORDS,
+            required=True,
+            not_blank=True,
+            example="专职",
+        ),
+        text("post_type", "岗位", max_length=100, example="专职社工"),
+        date_column("started_on", "开始日期", required=True, not_blank=True, example="2020-01-01"),
+        date_column("ended_on", "结束日期", note=ENDED_NOTE),
+    ),
+    example_keys=("national_id",),
+)
+POSTING_COLUMNS = POSTING_SHEET.headings
+
+
+def posting_template() -> bytes:
+    """The postings template: an empty data sheet and the instructions with an example."""
+    return POSTING_SHEET.template()
+
+
+def import_postings(*, actor, data: bytes, filename: str = "", progress=None) -> ImportReport:
     """Post registered social workers (found by national ID) to facilities, all or nothing."""
     return run_row_import(
         actor=actor,
         data=data,
-        columns=POSTING_COLUMNS,
-        required=POSTING_REQUIRED,
+        spec=POSTING_SHEET,
         import_row=lambda values, report: _import_posting(actor, values, report),
         action="posting.import",
         object_type="workforce.posting",
         row_errors=ROW_ERRORS,
         message=_message,
+        filename=filename,
+        progress=progress,
     )
 
 
-def _import_posting(actor, values: dict[str, str], report: ImportReport) -> None:
-    worker = social_worker_find_by_national_id(
-        user=actor, national_id=values.get("national_id", "")
-    )
+def _in_scope(model, actor):
+    """What the importer may see, or everything for a system import (command, tests)."""
+    return model.objects.restrict(actor, "view") if actor is not None else model.objects.all()
+
+
+def _import_posting(actor, values: dict[str, Any], report: ImportReport) -> None:
+    try:
+        number = parse_national_id(values["national_id"]).number
+    except ValidationError as exc:
+        raise ValueError(_("national ID: %(e)s") % {"e": "；".join(exc.messages)}) from exc
+    worker = _in_scope(SocialWorker, actor).filter(national_id_hash=lookup_hash(number)).first()
     if worker is None:
         raise ValueError(_("no registered social worker has this national ID"))
-    tier = TIER_WORDS.get(values.get("tier", ""))
     facility = (
-        Facility.objects.restrict(actor, "view")
-        .filter(division__code=values.get("division_code", ""), tier=tier)
+        _in_scope(Facility, actor)
+        .filter(division__code=values["division_code"], tier=values["tier"])
         .exclude(status=FacilityStatus.CLOSED)
         .first()
     )
     if facility is None:
         raise ValueError(_("no such facility in your area"))
-    employment = EMPLOYMENT_WORDS.get(values.get("employment", ""))
-    if employment is None:
-        raise ValueError(_("employment must be 专职 or 兼职"))
-    started_on = parse_date(values.get("started_on", ""))
-    ended_on = parse_date(values["ended_on"]) if values.get("ended_on") else None
+    started_on = values["started_on"]
     if Posting.objects.filter(worker=worker, facility=facility, started_on=started_on).exists():
         report.unchanged += 1
         return
@@ -110,10 +158,10 @@ def _import_posting(actor, values: dict[str, str], report: ImportReport) -> None
         actor=actor,
         worker=worker,
         facility=facility,
-        employment=employment,
+        employment=values["employment"],
         started_on=started_on,
-        ended_on=ended_on,
-        post_type=values.get("post_type", ""),
+        ended_on=values.get("ended_on"),
+        post_type=values.get("post_type") or "",
     )
     report.created += 1
 
@@ -127,27 +175,6 @@ def _import_posting(actor, values: dict[str, str], report: ImportReport) -> None
 # writes everything with bulk inserts in one transaction with one audit row. It runs as a
 # background task (workforce.tasks), which reports progress while the rows are checked.
 
-WORKER_COLUMNS = {
-    "name": "姓名",
-    "national_id": "身份证号码",
-    "phone": "手机号码",
-    "division_code": "登记区划代码",
-    "qualification": "职业资格等级",
-    "certificate_number": "证书管理号",
-    "qualification_year": "取得年份",
-    "school": "毕业院校",
-    "degree": "学历",
-    "social_work_major": "是否社会工作专业",
-    "graduated_on": "毕业日期",
-    "facility_division_code": "任职阵地区划代码",
-    "tier": "阵地层级",
-    "workplace_type": "工作单位类型",
-    "employment": "用工形式",
-    "post_type": "岗位",
-    "started_on": "任职开始日期",
-}
-# Columns the header must have (工作单位类型 may be left out: it defaults from the facility).
-WORKER_REQUIRED = tuple(key for key in WORKER_COLUMNS if key != "workplace_type")
 QUALIFICATION_WORDS = {
     "助理社会工作师": QualificationLevel.ASSISTANT,
     "社会工作师": QualificationLevel.SOCIAL_WORKER,
@@ -162,9 +189,10 @@ DEGREE_WORDS = {
     "硕士": Degree.MASTER,
     "博士": Degree.DOCTOR,
 } | {d.value: d.value for d in Degree}
-YES_NO_WORDS = {"是": True, "否": False, "": False, "yes": True, "no": False}
+YES_NO_WORDS = {"是": True, "否": False, "yes": True, "no": False}
 WORKPLACE_WORDS = {
     "基层群众性自治组织": WorkplaceType.GRASSROOTS,
+    "基层群众自治组织": WorkplaceType.GRASSROOTS,
     "社区服务机构": WorkplaceType.COMMUNITY_SERVICE,
     "社会工作服务机构": WorkplaceType.AGENCY,
     "党政机关": WorkplaceType.GOVERNMENT,
@@ -174,37 +202,84 @@ WORKPLACE_WORDS = {
     "其他": WorkplaceType.OTHER,
 } | {w.value: w.value for w in WorkplaceType}
 WORKER_TIER_WORDS = TIER_WORDS | {"中心": Tier.CENTRE}
+
+WORKER_SHEET = SheetSpec(
+    title="社工人才",
+    columns=(
+        text("name", "姓名", required=True, not_blank=True, max_length=100, example="张三"),
+        _national_id_column(),
+        identifier("phone", "手机号码", PHONE, required=True, example="13800000000"),
+        identifier(
+            "division_code",
+            "登记区划代码",
+            DIVISION_CODE,
+            required=True,
+            not_blank=True,
+            example="500105001001",
+            note=gettext_lazy("where the person is registered"),
+        ),
+        choice(
+            "qualification",
+            "职业资格等级",
+            QUALIFICATION_WORDS,
+            required=True,
+            example="社会工作师",
+            note=gettext_lazy("empty: none"),
+        ),
+        identifier(
+            "certificate_number",
+            "证书管理号",
+            CERTIFICATE,
+            required=True,
+            max_length=40,
+            example="S2019500000001",
+        ),
+        integer("qualification_year", "取得年份", required=True, example="2019"),
+        text("school", "毕业院校", required=True, example="重庆大学"),
+        choice("degree", "学历", DEGREE_WORDS, required=True, example="本科"),
+        choice("social_work_major", "是否社会工作专业", YES_NO_WORDS, required=True, example="是"),
+        date_column("graduated_on", "毕业日期", required=True, example="2015-06-30"),
+        identifier(
+            "facility_division_code",
+            "任职阵地区划代码",
+            DIVISION_CODE,
+            required=True,
+            example="500105001001",
+        ),
+        choice("tier", "阵地层级", WORKER_TIER_WORDS, required=True, example="社工室"),
+        choice(
+            "workplace_type",
+            "工作单位类型",
+            WORKPLACE_WORDS,
+            note=gettext_lazy("empty: from the facility"),
+        ),
+        choice("employment", "用工形式", EMPLOYMENT_WORDS, required=True, example="专职"),
+        text("post_type", "岗位", required=True, max_length=100, example="专职社工"),
+        date_column("started_on", "任职开始日期", required=True, example="2022-01-01"),
+    ),
+    example_keys=("national_id",),
+    note=gettext_lazy(
+        "Education (school, degree, major, graduation) and posting (facility, tier, "
+        "employment, start) columns may be left empty together."
+    ),
+)
+WORKER_COLUMNS = WORKER_SHEET.headings
+EDUCATION_KEYS = ("school", "degree", "social_work_major", "graduated_on")
+POSTING_KEYS = (
+    "facility_division_code",
+    "tier",
+    "employment",
+    "started_on",
+    "post_type",
+    "workplace_type",
+)
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,28}[0-9]$")
 _BATCH = 2000  # rows per bulk insert and per IN (...) look-up
 
 
 def worker_template() -> bytes:
-    """An empty social-worker sheet with one example row."""
-    return workbook_bytes(
-        "社工人才",
-        list(WORKER_COLUMNS.values()),
-        [
-            [
-                "张三",
-                "11010519491231002X",
-                "13800000000",
-                "500105001001",
-                "社会工作师",
-                "S2019500000001",
-                "2019",
-                "重庆大学",
-                "本科",
-                "是",
-                "2015-06-30",
-                "500105001001",
-                "社工室",
-                "",
-                "专职",
-                "专职社工",
-                "2022-01-01",
-            ]
-        ],
-    )
+    """The social-worker template: an empty data sheet and the instructions with an example."""
+    return WORKER_SHEET.template()
 
 
 class _Row:
@@ -237,104 +312,82 @@ class _Row:
         self.posting = None  # (division code, tier, employment, post, start, workplace type)
 
 
-def _parse_worker_row(line: int, v: dict[str, str], today: date) -> _Row:
-    """Check what a row says on its own (no database)."""
-    row = _Row(line)
+def _parse_worker_row(sheet_row: SheetRow, today: date) -> _Row:
+    """Check what a row says on its own (no database); its cells were read by the sheet's
+    declaration (``WORKER_SHEET``), whose problems come first."""
+    row = _Row(sheet_row.number)
+    row.problems.extend(sheet_row.problems)
+    v = sheet_row.values
     bad = row.problems.append
-    row.name = v.get("name", "").strip()
-    if not row.name:
-        bad(_("the name is missing"))
-    elif len(row.name) > 100:
-        bad(_("the name is longer than 100 characters"))
-    try:
-        row.number = parse_national_id(v.get("national_id", ""), today=today).number
-        row.hash = lookup_hash(row.number)
-    except ValidationError as exc:
-        bad(_("national ID: %(e)s") % {"e": "；".join(exc.messages)})
-    row.phone = v.get("phone", "").strip()
+    row.name = v.get("name") or ""
+    if v.get("national_id"):
+        try:
+            row.number = parse_national_id(v["national_id"], today=today).number
+            row.hash = lookup_hash(row.number)
+        except ValidationError as exc:
+            bad(_("national ID: %(e)s") % {"e": "；".join(exc.messages)})
+    row.phone = v.get("phone") or ""
     if row.phone and not _PHONE.match(row.phone):
         bad(_("the phone number “%(v)s” is not valid") % {"v": mask_phone(row.phone)})
-    row.division_code = v.get("division_code", "").strip()
-    if not row.division_code:
-        bad(_("the registration division code is missing"))
-    level = QUALIFICATION_WORDS.get(v.get("qualification", "").strip())
-    if level is None:
-        bad(_("unknown qualification level “%(v)s”") % {"v": v.get("qualification", "")})
-    row.level = level or QualificationLevel.NONE
-    row.certificate = v.get("certificate_number", "").strip()
-    if len(row.certificate) > 40:
-        bad(_("the certificate number is longer than 40 characters"))
+    row.division_code = v.get("division_code") or ""
+    row.level = v.get("qualification") or QualificationLevel.NONE
+    row.certificate = v.get("certificate_number") or ""
     if row.certificate and row.level == QualificationLevel.NONE:
         bad(_("a certificate number needs a qualification level"))
-    row.year = None
-    if v.get("qualification_year"):
-        try:
-            row.year = int(v["qualification_year"])
-        except ValueError:
-            row.year = 0
-        if not 1990 <= row.year <= today.year:
-            bad(_("the year passed “%(v)s” is not a year") % {"v": v["qualification_year"]})
-    _parse_education(row, v, today)
-    _parse_posting(row, v, today)
+    row.year = v.get("qualification_year")
+    if row.year is not None and not 1990 <= row.year <= today.year:
+        bad(_("the year passed “%(v)s” is not a year") % {"v": row.year})
+    _parse_education(row, sheet_row, today)
+    _parse_posting(row, sheet_row, today)
     return row
 
 
-def _parse_education(row: _Row, v: dict[str, str], today: date) -> None:
-    school, degree_word = v.get("school", "").strip(), v.get("degree", "").strip()
-    major_word, graduated = v.get("social_work_major", "").strip(), v.get("graduated_on", "")
-    if not (school or degree_word or major_word or graduated):
+def _parse_education(row: _Row, sheet_row: SheetRow, today: date) -> None:
+    v, given = sheet_row.values, sheet_row.given
+    if not any(given(key) for key in EDUCATION_KEYS):
         return
     bad = row.problems.append
-    if not school:
+    if not given("school"):
         bad(_("the school is missing"))
-    elif len(school) > 200:
-        bad(_("the school is longer than 200 characters"))
-    degree = DEGREE_WORDS.get(degree_word)
-    if degree is None:
-        bad(_("unknown degree “%(v)s” (专科, 本科, 硕士 or 博士)") % {"v": degree_word})
-    major = YES_NO_WORDS.get(major_word.lower())
-    if major is None:
-        bad(_("social work major must be 是 or 否"))
-    graduated_on = None
-    try:
-        graduated_on = parse_date(graduated)
-    except ValueError as exc:
-        bad(_("graduation date: %(e)s") % {"e": exc})
-    if graduated_on is not None and graduated_on > today:
+    if not given("degree"):
+        bad(_("the degree is missing (专科, 本科, 硕士 or 博士)"))
+    graduated_on = v.get("graduated_on")
+    if not given("graduated_on"):
+        bad(_("the graduation date is missing"))
+    elif graduated_on is not None and graduated_on > today:
         bad(_("the graduation date is in the future"))
-    row.education = (school, degree, bool(major), graduated_on)
+    row.education = (
+        v.get("school") or "",
+        v.get("degree"),
+        bool(v.get("social_work_major")),
+        graduated_on,
+    )
 
 
-def _parse_posting(row: _Row, v: dict[str, str], today: date) -> None:
-    code, tier_word = v.get("facility_division_code", "").strip(), v.get("tier", "").strip()
-    employment_word, started = v.get("employment", "").strip(), v.get("started_on", "")
-    post_type, workplace_word = v.get("post_type", "").strip(), v.get("workplace_type", "")
-    if not (code or tier_word or employment_word or started or post_type or workplace_word):
+def _parse_posting(row: _Row, sheet_row: SheetRow, today: date) -> None:
+    v, given = sheet_row.values, sheet_row.given
+    if not any(given(key) for key in POSTING_KEYS):
         return
     bad = row.problems.append
-    if not code:
+    if not given("facility_division_code"):
         bad(_("the facility's division code is missing"))
-    tier = WORKER_TIER_WORDS.get(tier_word)
-    if tier is None:
-        bad(_("unknown facility tier “%(v)s” (中心, 社工站 or 社工室)") % {"v": tier_word})
-    employment = EMPLOYMENT_WORDS.get(employment_word)
-    if employment is None:
+    if not given("tier"):
+        bad(_("the facility tier is missing (中心, 社工站 or 社工室)"))
+    if not given("employment"):
         bad(_("employment must be 专职 or 兼职"))
-    if len(post_type) > 100:
-        bad(_("the post is longer than 100 characters"))
-    workplace_type = None
-    if workplace_word.strip():
-        workplace_type = WORKPLACE_WORDS.get(workplace_word.strip())
-        if workplace_type is None:
-            bad(_("unknown workplace type “%(v)s”") % {"v": workplace_word})
-    started_on = None
-    try:
-        started_on = parse_date(started)
-    except ValueError as exc:
-        bad(_("posting start: %(e)s") % {"e": exc})
-    if started_on is not None and started_on > today:
+    started_on = v.get("started_on")
+    if not given("started_on"):
+        bad(_("the posting's start date is missing"))
+    elif started_on is not None and started_on > today:
         bad(_("the posting cannot start in the future"))
-    row.posting = (code, tier, employment, post_type, started_on, workplace_type)
+    row.posting = (
+        v.get("facility_division_code") or "",
+        v.get("tier"),
+        v.get("employment"),
+        v.get("post_type") or "",
+        started_on,
+        v.get("workplace_type"),
+    )
 
 
 def _chunks(items: list, size: int = _BATCH):
@@ -453,32 +506,30 @@ def import_social_workers(*, actor, data: bytes, progress=None, filename: str = 
             progress(done, total, phase)
 
     try:
-        sheet = SheetStream(
-            data,
-            list(WORKER_COLUMNS.values()),
-            [WORKER_COLUMNS[key] for key in WORKER_REQUIRED],
-        )
+        sheet = SheetReader(data, WORKER_SHEET, filename=filename)
     except SheetError as exc:
         report.errors.append((1, str(exc)))
         return report
-    keys = {label: key for key, label in WORKER_COLUMNS.items()}
     phase = _("Reading and checking rows")
     tell(0, sheet.estimated_rows, phase)
     rows: list[_Row] = []
     first_line: dict[str, int] = {}
-    for sheet_row in sheet:
-        values = {keys[label]: value for label, value in sheet_row.values.items()}
-        row = _parse_worker_row(sheet_row.number, values, today)
-        if row.hash:
-            if row.hash in first_line:
-                row.problems.append(
-                    _("the same person as on line %(n)d") % {"n": first_line[row.hash]}
-                )
-            else:
-                first_line[row.hash] = sheet_row.number
-        rows.append(row)
-        if sheet.rows % PROGRESS_EVERY == 0:
-            tell(sheet.rows, max(sheet.estimated_rows, sheet.rows), phase)
+    try:
+        for sheet_row in sheet:
+            row = _parse_worker_row(sheet_row, today)
+            if row.hash:
+                if row.hash in first_line:
+                    row.problems.append(
+                        _("the same person as on line %(n)d") % {"n": first_line[row.hash]}
+                    )
+                else:
+                    first_line[row.hash] = sheet_row.number
+            rows.append(row)
+            if sheet.rows % PROGRESS_EVERY == 0:
+                tell(sheet.rows, max(sheet.estimated_rows, sheet.rows), phase)
+    except SheetError as exc:
+        report.errors.append((1, str(exc)))
+        return report
     report.rows = sheet.rows
     if not rows:
         report.errors.append((1, _("The file has no data rows.")))

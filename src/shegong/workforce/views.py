@@ -2,6 +2,7 @@
 page, and the workforce dashboard of a division."""
 
 from datetime import date
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -924,7 +925,7 @@ def _awards_export(request, awards, year):
             a.scheme.name,
             a.scheme.get_level_display(),
             a.year,
-            float(a.reward_amount),
+            a.reward_amount,
             a.paid_on,
         )
         for a in awards.iterator(chunk_size=2000)
@@ -1052,7 +1053,7 @@ def _universities_export(rows, year: int):
                 for p in r["programmes"]
             ),
             "; ".join(f"{b.name} ({b.first_year}–{b.last_year})" for b in r["bases"]),
-            float(sum(b.funded_amount for b in r["bases"])),
+            Decimal(sum(b.funded_amount for b in r["bases"])),
             r["graduates_in_year"],
             r["graduates_total"],
         )
