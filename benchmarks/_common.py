@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("SHEGONG_SHARED_DATA", ROOT.parent / "shared" / "data"))
+# the whole-China division list shipped with the project
 DIVISION_FILES = [
-    SHARED_DATA / "divisions" / f"{name}.csv.xz"
+    ROOT / "src" / "shegong" / "geo" / "data" / "china" / f"{name}.csv.xz"
     for name in ("provinces", "cities", "areas", "streets", "villages")
 ]
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -66,9 +66,7 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def require_shared_data() -> None:
+def require_division_data() -> None:
     missing = [p for p in DIVISION_FILES if not p.exists()]
     if missing:
-        sys.exit(
-            f"benchmark data not found: {missing[0]} (needs ../shared/data beside the project)"
-        )
+        sys.exit(f"benchmark data not found: {missing[0]}")

@@ -17,7 +17,7 @@ import lzma
 import os
 import time
 
-from _common import DIVISION_FILES, fresh_database, peak_rss_mib, require_shared_data
+from _common import DIVISION_FILES, fresh_database, peak_rss_mib, require_division_data
 
 BARE_TABLES = {
     "provinces": "code varchar(12), name varchar(100)",
@@ -55,7 +55,7 @@ def bare_copy_seconds(connection) -> tuple[float, int]:
 
 
 def main() -> None:
-    require_shared_data()
+    require_division_data()
     repeat = max(1, int(os.environ.get("REPEAT", "3")))
     with fresh_database("shegong_bench_divisions"):
         from django.db import connection

@@ -21,7 +21,7 @@ from _common import (
     database_exists,
     fresh_database,
     peak_rss_mib,
-    require_shared_data,
+    require_division_data,
 )
 
 AS_OF = date(2024, 6, 30)
@@ -148,7 +148,7 @@ def best_of_alternating(n: int, first, second) -> tuple[float, float]:
 
 
 def main() -> None:
-    require_shared_data()
+    require_division_data()
     name = "shegong_bench_network"
     reuse = bool(os.environ.get("BENCH_REUSE")) and database_exists(name)
     with fresh_database(name, reuse=reuse):

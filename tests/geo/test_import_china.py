@@ -1,27 +1,24 @@
-"""The whole-China statistical division list (from ../shared/data): real counts, idempotent."""
+"""The whole-China statistical division list (shipped in src/shegong/geo/data/china): real
+counts, idempotent, and loaded by ``shegong import_divisions --china``."""
 
-import os
-from pathlib import Path
+import io
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from shegong.core.models import AuditEvent
 from shegong.geo.io import import_divisions
+from shegong.geo.management.commands.import_divisions import shipped_china_files
 from shegong.geo.models import Division, Level
 
-# ../shared beside the checkout (as in CI), or wherever SHEGONG_SHARED_DATA points.
-SHARED_DATA = Path(
-    os.environ.get("SHEGONG_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data")
-)
-SHARED = SHARED_DATA / "divisions"
-FILES = [SHARED / f"{n}.csv.xz" for n in ("provinces", "cities", "areas", "streets", "villages")]
+FILES = shipped_china_files()
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def test_whole_china_import_counts_and_second_run_changes_nothing():
-    assert all(f.exists() for f in FILES), f"the shared division data is needed: {SHARED}"
+    assert all(f.exists() for f in FILES)
     # given the test database with Chongqing and a few real Sichuan rows loaded
     indexes = table_indexes()
     # when the whole-China list is imported
@@ -33,10 +30,10 @@ def test_whole_china_import_counts_and_second_run_changes_nothing():
     assert first.created + first.unchanged + first.renamed + first.updated == 665276
     # and the indexes dropped for the bulk insert are back as they were
     assert table_indexes() == indexes
-    # and a second run changes nothing, not even the audit trail
+    # and a second run (the command an operator types) changes nothing, not even the audit trail
     audit_rows = AuditEvent.objects.count()
-    second = import_divisions(paths=FILES)
-    assert not second.changed_anything and second.unchanged == 665276
+    call_command("import_divisions", "--china", stdout=(out := io.StringIO()))
+    assert "0 created, 0 renamed, 0 updated, 665276 unchanged" in out.getvalue()
     assert AuditEvent.objects.count() == audit_rows
 
 
