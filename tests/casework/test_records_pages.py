@@ -83,7 +83,7 @@ def test_a_future_date_is_refused_and_the_input_kept(client, place):
         },
     )
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "日期不能晚于今天" in html  # "The date cannot be in the future."
     assert "明天的探访" in html
     assert not ServiceRecord.objects.exists()

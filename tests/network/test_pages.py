@@ -37,7 +37,7 @@ def test_station_user_creates_a_room_through_the_form(station_client, network):
     )
     # the west community already has an active room: refused, input kept, nothing written
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "该区划已有同一层级的在用阵地" in html and 'value="西社区第二社工室"' in html
     assert not Facility.objects.filter(name="西社区第二社工室").exists()
 

@@ -217,7 +217,7 @@ def test_a_step_out_of_order_is_shown_as_an_error_and_changes_nothing(client, bu
     # when the county posts the start of the project
     response = post(client, project, "start", started_on=STARTED.isoformat(), note="提前开始")
     # then the page says why, keeps what was typed, and nothing changed
-    assert response.status_code == 200
+    assert response.status_code == 422
     html = response.content.decode()
     assert "possible only at" in html and "提前开始" in html
     project.refresh_from_db()
@@ -241,7 +241,7 @@ def test_a_contract_without_agency_is_re_rendered_with_what_was_typed(client, bu
     response = post(
         client, project, "contract", contract_number="HT-TYPED-7", signed_on=SIGNED.isoformat()
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     html = response.content.decode()
     assert "HT-TYPED-7" in html and "This field is required." in html
     project.refresh_from_db()
@@ -258,7 +258,7 @@ def test_a_score_above_100_is_refused_and_nothing_is_written(client, build, peop
     response = post(
         client, project, "scores", evaluation=evaluation.pk, panelist="丙委员", **scores
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     html = response.content.decode()
     assert 'value="120"' in html and "丙委员" in html
     assert "less than or equal to 100" in html
@@ -293,7 +293,7 @@ def test_an_evaluation_scored_completed_and_a_fix_added(client, build, people):
     assert 'data-testid="form-scores"' not in html
     # a second completion is refused on the page
     response = post(client, project, "complete", evaluation=evaluation.pk)
-    assert response.status_code == 200 and "already completed" in response.content.decode()
+    assert response.status_code == 422 and "already completed" in response.content.decode()
     # and a required fix is added, then resolved by the agency
     response = post(
         client,
@@ -325,7 +325,7 @@ def test_completing_needs_every_leaf_scored(client, build, people):
     evaluation = project.evaluations.get()
     client.force_login(people[Role.COUNTY_STAFF])
     response = post(client, project, "complete", evaluation=evaluation.pk)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "No panel member has scored yet." in response.content.decode()
     evaluation.refresh_from_db()
     assert evaluation.completed_at is None
@@ -341,7 +341,7 @@ def test_evidence_of_a_forbidden_type_is_refused_and_a_pdf_accepted(client, buil
         page(project), {"action": "evidence", "evaluation": evaluation.pk, "file": bad}
     )
     # then it is refused with the reason, nothing stored
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "This type of file is not allowed." in response.content.decode()
     assert not EvidenceFile.objects.exists()
     # when they upload a PDF, it is accepted and listed
@@ -373,5 +373,5 @@ def test_agency_staff_report_for_their_own_project_only(client, build, people, n
     assert not MonthlyReport.objects.filter(project=theirs).exists()
     # a second report for the same month is refused on the page
     response = post(client, ours, "report", **data)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "This month has already been reported." in response.content.decode()

@@ -222,7 +222,7 @@ def test_a_negative_standard_reward_is_refused_with_the_input_kept(client):
         },
     )
     # then the page comes back with the error and what was typed; nothing is written
-    assert response.status_code == 200
+    assert response.status_code == 422
     form = response.context["scheme_form"]
     assert "reward_amount" in form.errors
     assert 'value="负数奖"' in html(response)
@@ -293,7 +293,7 @@ def test_a_bad_honour_is_refused_without_echoing_the_id(client, honoured, serial
         },
     )
     # then the form comes back with the error and the year typed, but never the ID
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert field in response.context["award_form"].errors
     assert 'value="2021"' in html(response)
     assert number not in html(response)
@@ -437,7 +437,7 @@ def test_a_bad_base_stays_on_its_form_and_writes_nothing(client, campuses):
         },
     )
     # then the base form shows the error and what was typed; the other forms are empty
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "funded_amount" in response.context["base_form"].errors
     assert 'value="负基地"' in html(response)
     for other in ("university_form", "programme_form", "cohort_form"):
@@ -453,7 +453,7 @@ def test_a_university_outside_the_area_or_unknown_division_is_refused(client):
         UNIVERSITIES, {"form": "university", "name": "外地大学", "division": "510104"}
     )
     # then the form says so and nothing is written
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "division" in response.context["university_form"].errors
     assert 'value="外地大学"' in html(response)
     assert not University.objects.filter(name="外地大学").exists()
@@ -471,7 +471,7 @@ def test_graduates_of_a_future_year_are_refused(client, campuses):
             "graduates": "10",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "year" in response.context["cohort_form"].errors
     assert not GraduateCohort.objects.filter(year=TODAY.year + 1).exists()
 
@@ -650,7 +650,7 @@ def test_a_bad_dispatch_is_refused_without_echoing_the_id(client, sent, serial, 
         },
     )
     # then the form comes back with the error and the purpose typed, never the ID
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert field in response.context["dispatch_form"].errors
     assert 'value="驻点试试"' in html(response)
     assert number not in html(response)
@@ -707,7 +707,7 @@ def test_ending_a_dispatch_in_the_future_is_refused(client, sent):
     signed_in(client, Role.COUNTY_STAFF, JIANGBEI)
     url = reverse("workforce:dispatch_end", args=[sent["current"].pk])
     response = client.post(url, {"ended_on": (TODAY + timedelta(days=3)).isoformat()})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "ended_on" in response.context["form"].errors
     sent["current"].refresh_from_db()
     assert sent["current"].ends_on is None
@@ -816,7 +816,7 @@ def test_city_sets_a_population(client):
     assert AuditEvent.objects.filter(
         action="division.set_population", object_id=str(place(JIANGBEI).pk)
     ).exists()
-    assert bad.status_code == 200
+    assert bad.status_code == 422
     assert "population" in bad.context["population_form"].errors
     assert 'value="-3"' in html(bad)
 

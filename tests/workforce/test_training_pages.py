@@ -116,7 +116,7 @@ def test_a_bad_course_is_refused_and_keeps_what_was_typed(client, county):
     )
     # then the page shows the form again with the typed title, and nothing is written
     html = response.content.decode()
-    assert response.status_code == 200 and 'value="倒序班"' in html
+    assert response.status_code == 422 and 'value="倒序班"' in html
     assert 'class="error"' in html
     assert not Course.objects.filter(title="倒序班").exists()
 
@@ -163,7 +163,7 @@ def test_enrolling_an_unknown_id_says_so_without_echoing_it(client, county):
     response = client.post(
         reverse("workforce:course", args=[here.pk]), {"action": "enrol", "national_id": unknown}
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert unknown not in response.content.decode()
     assert not Enrolment.objects.exists()
 
@@ -217,5 +217,5 @@ def test_upload_page_refuses_a_file_that_is_not_xlsx(client, county):
     upload = io.BytesIO(b"name,id\n")
     upload.name = "名单.csv"
     response = client.post(reverse("workforce:import"), {"file": upload})
-    assert response.status_code == 200 and 'class="error"' in response.content.decode()
+    assert response.status_code == 422 and 'class="error"' in response.content.decode()
     assert not ImportJob.objects.exists()

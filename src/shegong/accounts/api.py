@@ -6,6 +6,8 @@ from ninja import Router, Schema, Status
 
 from shegong.accounts.models import ApiToken
 from shegong.accounts.services import api_token_create, api_token_revoke
+from shegong.core.api import InputSchema
+from shegong.core.inputs import Id, Moment, Text
 from shegong.core.roles import ROLE_PERMISSIONS, Role
 from shegong.core.scoping import CHANGE, get_scoped_or_404
 
@@ -30,11 +32,9 @@ class MeOut(Schema):
     sees_personal_data: bool
 
 
-class TokenIn(Schema):
-    name: str
-    expires_at: datetime | None = None
-
-    model_config = {"extra": "forbid"}
+class TokenIn(InputSchema):
+    name: Text
+    expires_at: Moment | None = None
 
 
 class TokenOut(Schema):
@@ -80,7 +80,7 @@ def create_token(request, payload: TokenIn):
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke an API token")
-def revoke_token(request, token_id: int):
+def revoke_token(request, token_id: Id):
     token = get_scoped_or_404(ApiToken, request.auth, CHANGE, pk=token_id)
     api_token_revoke(user=request.auth, token=token)
     return Status(204, None)

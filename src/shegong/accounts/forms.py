@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from shegong.core.forms import BoundedForm
+
 
 class LoginForm(AuthenticationForm):
     """Sign-in form; the same message for a wrong user name and a wrong password."""
@@ -14,7 +16,7 @@ class LoginForm(AuthenticationForm):
     }
 
 
-class TokenCreateForm(forms.Form):
+class TokenCreateForm(BoundedForm):
     """Name and optional expiry of a new API token."""
 
     name = forms.CharField(label=_("Name"), max_length=100)
@@ -25,7 +27,7 @@ class TokenCreateForm(forms.Form):
     )
 
 
-class TwoFactorForm(forms.Form):
+class TwoFactorForm(BoundedForm):
     """The 6-digit code of the authenticator app."""
 
     code = forms.CharField(

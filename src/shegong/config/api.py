@@ -1,11 +1,14 @@
 """The API at /api/v1/: one NinjaAPI with each app's router."""
 
-from django.contrib.auth.decorators import login_required
-from ninja import NinjaAPI
-
 from shegong.accounts.api import router as accounts_router
 from shegong.casework.api import router as casework_router
-from shegong.core.api import TokenAuth, install_error_handlers, session_auth
+from shegong.core.api import (
+    ShegongAPI,
+    TokenAuth,
+    install_error_handlers,
+    session_auth,
+    signed_in_or_token,
+)
 from shegong.core.jobs_api import router as jobs_router
 from shegong.funding.api import router as funding_router
 from shegong.geo.api import router as geo_router
@@ -13,14 +16,14 @@ from shegong.network.api import router as network_router
 from shegong.projects.api import router as projects_router
 from shegong.workforce.api import router as workforce_router
 
-api = NinjaAPI(
+api = ShegongAPI(
     title="Shegong API",
     version="1",
     description="Scoped access to the three-tier social work service system.",
     urls_namespace="api",
     auth=[TokenAuth(), session_auth],
     docs_url="/docs",
-    docs_decorator=login_required,  # the schema and docs are for signed-in users only
+    docs_decorator=signed_in_or_token,  # the schema and docs: a bearer token or a session
 )
 install_error_handlers(api)
 api.add_router("", accounts_router)

@@ -1,7 +1,33 @@
-"""Form helpers shared by the apps' pages."""
+"""Form helpers shared by the apps' pages: the base of every page form (the input
+boundary's limits on every field), service errors shown on the form, date pickers."""
 
 from django import forms
 from django.core.exceptions import ValidationError
+
+from shegong.core.inputs import bound_form_fields
+
+
+class BoundedForm(forms.Form):
+    """Base of every page form: each field gets the input boundary's limits where it has
+    none of its own (``core.inputs.bound_form_fields``), and a bound form that does not
+    validate makes the POST answer 422 (``core.middleware.InputBoundaryMiddleware``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bound_form_fields(self)
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and self._errors:
+            from shegong.core.middleware import form_invalid
+
+            form_invalid.set(True)
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        from shegong.core.middleware import form_invalid
+
+        form_invalid.set(True)
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shegong.core.models import ImportJob
+from shegong.core.permissions import check_perm
 from shegong.core.xlsx import ImportReport, SheetError, check_workbook
 
 logger = logging.getLogger("shegong.jobs")
@@ -44,8 +45,9 @@ def import_job_create(
     *, actor, kind: str, filename: str, data: bytes, perm: str, enqueue: Callable[[int], Any]
 ) -> ImportJob:
     """Record an upload as a queued job and enqueue its task once the job is committed."""
-    if actor is None or not actor.is_authenticated or not actor.has_perm(perm):
+    if actor is None or not actor.is_authenticated:
         raise PermissionDenied
+    check_perm(actor, perm)
     check_xlsx_upload(filename=filename, data=data)
     with transaction.atomic():
         job = ImportJob.objects.create(

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from ninja import Router, Schema
 
+from shegong.core.inputs import Id
 from shegong.core.models import ImportJob
 from shegong.core.scoping import VIEW, get_scoped_or_404
 
@@ -38,5 +39,5 @@ class JobOut(Schema):
 
 
 @router.get("/jobs/{job_id}", response=JobOut, summary="A background import job")
-def get_job(request, job_id: int):
+def get_job(request, job_id: Id):
     return get_scoped_or_404(ImportJob.objects.defer("data"), request.user, VIEW, pk=job_id)

@@ -1,14 +1,22 @@
 """Request middleware: shedding load, client address for the audit trail, session time
-limits."""
+limits, and the pages' side of the input boundary."""
 
+import contextvars
 import time
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from shegong.core.audit import current_ip
+from shegong.core.inputs import InvalidQuery, check_page_query
+
+# Set by core.forms.BoundedForm when a bound form of this request did not validate.
+form_invalid: contextvars.ContextVar[bool] = contextvars.ContextVar("form_invalid", default=False)
 
 SESSION_STARTED_KEY = "shegong_started_at"
 
@@ -98,3 +106,44 @@ class LoadSheddingMiddleware:
         response["Retry-After"] = str(retry)
         response["Cache-Control"] = "no-store"
         return response
+
+
+class InputBoundaryMiddleware:
+    """The pages' side of the input boundary (the API's is its schemas): every query
+    parameter checked (``core.inputs.check_page_query``: page numbers, years, dates and
+    record numbers by name; no control characters; a length cap) and answered 400 naming
+    what is wrong; a malformed multipart upload answered 400, not 500; and a POST whose
+    form did not validate answered 422 (the page shows the form again with what was typed
+    and the reasons) instead of 200."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/api/"):
+            try:
+                check_page_query(request.GET)
+            except InvalidQuery as exc:
+                return bad_request(request, str(exc))
+        token = form_invalid.set(False)
+        try:
+            response = self.get_response(request)
+            if request.method == "POST" and response.status_code == 200 and form_invalid.get():
+                response.status_code = 422
+            return response
+        finally:
+            form_invalid.reset(token)
+
+    def process_exception(self, request, exception):
+        if request.path.startswith("/api/"):
+            return None
+        if isinstance(exception, InvalidQuery):
+            return bad_request(request, str(exception))
+        if isinstance(exception, MultiPartParserError):
+            return bad_request(request, _("The upload is not a valid multipart form."))
+        return None
+
+
+def bad_request(request, message: str) -> HttpResponse:
+    """The 400 page, saying what is wrong with the request."""
+    return render(request, "errors/400.html", {"message": message}, status=400)

@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from shegong.core.api import InputSchema, Pagination, require
+from shegong.core.inputs import AmountText, Code, Day, Id, LongText, Text, Word, Year
 from shegong.core.scoping import VIEW, get_scoped_or_404
 from shegong.funding import selectors, services
 from shegong.funding.models import (
@@ -41,11 +42,11 @@ class FundSourceOut(Schema):
 
 
 class FundSourceIn(InputSchema):
-    name: str
+    name: Text
     kind: SourceKind
     owner_level: OwnerLevel
-    division_code: str
-    year: int
+    division_code: Code
+    year: Year
 
 
 class AccountOut(Schema):
@@ -66,12 +67,12 @@ class AccountOut(Schema):
 
 class AccountIn(InputSchema):
     kind: AccountKind
-    name: str = ""
-    division_code: str | None = None
-    source_id: int | None = None
-    facility_id: int | None = None
-    project_id: int | None = None
-    organisation_id: int | None = None
+    name: Text = ""
+    division_code: Code | None = None
+    source_id: Id | None = None
+    facility_id: Id | None = None
+    project_id: Id | None = None
+    organisation_id: Id | None = None
 
 
 class MovementOut(Schema):
@@ -88,54 +89,54 @@ class MovementOut(Schema):
 
 
 class RewardIn(InputSchema):
-    award_id: int
-    from_account_id: int
-    occurred_on: date
-    memo: str = ""
+    award_id: Id
+    from_account_id: Id
+    occurred_on: Day
+    memo: LongText = ""
 
 
 class AppropriateIn(InputSchema):
-    source_id: int
-    amount: str
-    occurred_on: date
-    memo: str = ""
+    source_id: Id
+    amount: AmountText
+    occurred_on: Day
+    memo: LongText = ""
 
 
 class AllocateIn(InputSchema):
-    from_account_id: int
-    to_account_id: int
-    amount: str
-    occurred_on: date
-    memo: str = ""
+    from_account_id: Id
+    to_account_id: Id
+    amount: AmountText
+    occurred_on: Day
+    memo: LongText = ""
 
 
 class DisburseIn(AllocateIn):
-    milestone_id: int | None = None
+    milestone_id: Id | None = None
 
 
 class RefundIn(InputSchema):
-    movement_id: int
-    amount: str
-    occurred_on: date
-    memo: str = ""
+    movement_id: Id
+    amount: AmountText
+    occurred_on: Day
+    memo: LongText = ""
 
 
 class IncomeIn(InputSchema):
-    to_account_id: int
-    amount: str
-    occurred_on: date
-    memo: str = ""
+    to_account_id: Id
+    amount: AmountText
+    occurred_on: Day
+    memo: LongText = ""
 
 
 class ReverseIn(InputSchema):
-    occurred_on: date
-    memo: str = ""
+    occurred_on: Day
+    memo: LongText = ""
 
 
 class SpendingIn(InputSchema):
-    division_code: str
-    year: int
-    amount: str
+    division_code: Code
+    year: Year
+    amount: AmountText
 
 
 class SpendingOut(Schema):
@@ -145,9 +146,9 @@ class SpendingOut(Schema):
     amount: Decimal
 
 
-class YearQuery(Schema):
-    division: str | None = None
-    year: int | None = None
+class YearQuery(InputSchema):
+    division: Code | None = None
+    year: Year | None = None
 
 
 def _year(params: YearQuery) -> int:
@@ -163,7 +164,7 @@ def _account(user, pk: int, action: str = VIEW) -> Account:
 
 @router.get("/funding/sources", response=list[FundSourceOut], summary="Fund sources in scope")
 @paginate(Pagination)
-def list_fund_sources(request, year: int | None = None, kind: str = ""):
+def list_fund_sources(request, year: Year | None = None, kind: Word = ""):
     require(request.auth, "funding.view_fundsource")
     qs = FundSource.objects.restrict(request.auth, VIEW).select_related("division")
     if year:
@@ -190,7 +191,7 @@ def create_fund_source(request, payload: FundSourceIn):
 
 @router.get("/funding/accounts", response=list[AccountOut], summary="Accounts with balances")
 @paginate(Pagination)
-def list_accounts(request, kind: str = "", division: str | None = None):
+def list_accounts(request, kind: Word = "", division: Code | None = None):
     require(request.auth, "funding.view_account")
     qs = Account.objects.restrict(request.auth, VIEW).select_related("division")
     if kind:
@@ -201,7 +202,7 @@ def list_accounts(request, kind: str = "", division: str | None = None):
 
 
 @router.get("/funding/accounts/{int:account_id}", response=AccountOut, summary="One account")
-def get_account(request, account_id: int):
+def get_account(request, account_id: Id):
     account = _account(request.auth, account_id)
     account.balance = selectors.account_balance(account)
     return account
@@ -248,7 +249,7 @@ def create_account(request, payload: AccountIn):
 
 @router.get("/funding/movements", response=list[MovementOut], summary="Movements in scope")
 @paginate(Pagination)
-def list_movements(request, account: int | None = None, kind: str = "", year: int | None = None):
+def list_movements(request, account: Id | None = None, kind: Word = "", year: Year | None = None):
     require(request.auth, VIEW_MOVEMENT)
     qs = Movement.objects.restrict(request.auth, VIEW)
     if account:
@@ -261,7 +262,7 @@ def list_movements(request, account: int | None = None, kind: str = "", year: in
 
 
 @router.get("/funding/movements/{int:movement_id}", response=MovementOut, summary="One movement")
-def get_movement(request, movement_id: int):
+def get_movement(request, movement_id: Id):
     return get_scoped_or_404(Movement, request.auth, VIEW, pk=movement_id)
 
 
@@ -401,7 +402,7 @@ def ledger_reward(request, payload: RewardIn):
     response={201: MovementOut},
     summary="Reverse a movement (a reversing entry)",
 )
-def reverse_movement(request, movement_id: int, payload: ReverseIn):
+def reverse_movement(request, movement_id: Id, payload: ReverseIn):
     user = request.auth
     require(user, ADD_MOVEMENT)
     movement = get_scoped_or_404(Movement, user, VIEW, pk=movement_id)
@@ -420,7 +421,7 @@ def reverse_movement(request, movement_id: int, payload: ReverseIn):
     summary="Social-assistance spending per county and year",
 )
 @paginate(Pagination)
-def list_assistance_spending(request, year: int | None = None):
+def list_assistance_spending(request, year: Year | None = None):
     require(request.auth, "funding.view_assistancespending")
     qs = AssistanceSpending.objects.restrict(request.auth, VIEW).select_related("division")
     if year:

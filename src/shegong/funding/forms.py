@@ -3,11 +3,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from shegong.core.forms import DateInput
+from shegong.core.forms import BoundedForm, DateInput
 from shegong.funding.models import Account, AccountKind, OwnerLevel, SourceKind
 
 
-class MoneyForm(forms.Form):
+class MoneyForm(BoundedForm):
     """An amount on a date, with a memo (appropriation, income)."""
 
     amount = forms.CharField(label=_("Amount (yuan)"), max_length=20)
@@ -47,12 +47,12 @@ class DisburseForm(MoneyForm):
         ).order_by("due_on", "pk")
 
 
-class ReverseForm(forms.Form):
+class ReverseForm(BoundedForm):
     movement = forms.IntegerField(widget=forms.HiddenInput)
     occurred_on = forms.DateField(label=_("Date"), widget=DateInput())
 
 
-class FundSourceForm(forms.Form):
+class FundSourceForm(BoundedForm):
     """A new fund source of the user's division for a year (its account comes with it)."""
 
     name = forms.CharField(label=_("Name"), max_length=200)

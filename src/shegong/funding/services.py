@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.http import Http404
@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shegong.core.audit import audit_record
+from shegong.core.permissions import MissingPermission
 from shegong.core.validators import check_not_future, clean_amount
 from shegong.funding.models import (
     Account,
@@ -55,7 +56,7 @@ def _check(actor, perm: str, division: Division) -> None:
     if actor is None:
         return
     if not actor.has_perm(perm):
-        raise PermissionDenied
+        raise MissingPermission(perm)
     prefix = actor.scope_prefix
     if not prefix or not division.code.startswith(prefix):
         raise Http404
@@ -208,7 +209,7 @@ def assistance_spending_record(
         )
         return spending
     if actor is not None and not actor.has_perm("funding.change_assistancespending"):
-        raise PermissionDenied
+        raise MissingPermission("funding.change_assistancespending")
     before = {"amount": str(existing.amount)}
     existing.amount = value
     existing.save(update_fields=["amount"])

@@ -7,6 +7,7 @@ from ninja import Field, FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from shegong.core.api import InputSchema, Pagination, require
+from shegong.core.inputs import Code, Count, Day, Id, Text
 from shegong.core.scoping import CHANGE, get_scoped_or_404
 from shegong.geo import services
 from shegong.geo.models import Division, Kind, Level, PovertyDesignation, PovertyKind
@@ -54,9 +55,9 @@ class DivisionDetailOut(DivisionOut):
 class DivisionFilter(FilterSchema):
     level: Level | None = None
     kind: Kind | None = None
-    parent: str | None = None
-    name: str | None = None
-    code: str | None = None
+    parent: Code | None = None
+    name: Text | None = None
+    code: Code | None = None
 
 
 class PovertyDesignationOut(Schema):
@@ -70,24 +71,24 @@ class PovertyDesignationOut(Schema):
 
 
 class PovertyDesignationIn(InputSchema):
-    division_code: str
+    division_code: Code
     kind: PovertyKind
-    designated_on: date
-    document: str = ""
+    designated_on: Day
+    document: Text = ""
 
 
 class LiftIn(InputSchema):
-    lifted_on: date
+    lifted_on: Day
 
 
-class PovertyQuery(Schema):
+class PovertyQuery(InputSchema):
     kind: PovertyKind | None = None
-    open_on: date | None = None
-    division: str | None = None
+    open_on: Day | None = None
+    division: Code | None = None
 
 
 class PopulationIn(InputSchema):
-    population: int | None
+    population: Count | None
 
 
 class PopulationOut(Schema):
@@ -139,7 +140,7 @@ def create_poverty_designation(request, payload: PovertyDesignationIn):
     response=PovertyDesignationOut,
     summary="Lift a designation",
 )
-def lift_poverty_designation(request, designation_id: int, payload: LiftIn):
+def lift_poverty_designation(request, designation_id: Id, payload: LiftIn):
     designation = get_scoped_or_404(
         PovertyDesignation.objects.select_related("division"),
         request.auth,
@@ -156,7 +157,7 @@ def lift_poverty_designation(request, designation_id: int, payload: LiftIn):
     response=PopulationOut,
     summary="Set (or clear) a division's resident population",
 )
-def set_division_population(request, code: str, payload: PopulationIn):
+def set_division_population(request, code: Code, payload: PopulationIn):
     require(request.auth, "geo.change_division")
     division = division_in_scope_or_404(user=request.auth, code=code)
     return services.division_set_population(
@@ -178,7 +179,7 @@ def list_divisions(request, filters: Query[DivisionFilter]):
 
 
 @router.get("/divisions/{code}", response=DivisionDetailOut, summary="One division")
-def get_division(request, code: str):
+def get_division(request, code: Code):
     division = _get(request, code)
     division.counts = division_counts(division=division)
     division.history = list(division_history(division=division))
@@ -189,5 +190,5 @@ def get_division(request, code: str):
     "/divisions/{code}/children", response=list[DivisionOut], summary="Children of a division"
 )
 @paginate(Pagination)
-def list_children(request, code: str):
+def list_children(request, code: Code):
     return division_children(user=request.auth, division=_get(request, code))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shegong.core.audit import audit_record
+from shegong.core.permissions import MissingPermission
 from shegong.geo.models import (
     CODE_LENGTHS,
     LEVEL_ORDER,
@@ -93,7 +94,7 @@ def _check(actor, perm: str, division: Division) -> None:
     if actor is None:
         return
     if not actor.has_perm(perm):
-        raise PermissionDenied
+        raise MissingPermission(perm)
     if not division.code.startswith(actor.scope_prefix):
         raise Http404
 

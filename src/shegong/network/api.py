@@ -8,6 +8,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from shegong.core.api import InputSchema, Pagination, require
+from shegong.core.inputs import Code, Count, Day, Id, LongText, Search, Text, Version, Word
 from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
 from shegong.geo.selectors import division_in_scope_or_404
 from shegong.network import services
@@ -60,39 +61,39 @@ class FacilityDetailOut(FacilityOut):
 
 class FacilityIn(InputSchema):
     tier: Tier
-    division_code: str
-    name: str
+    division_code: Code
+    name: Text
     status: FacilityStatus = FacilityStatus.PLANNED
-    status_from: date
+    status_from: Day
     operator_kind: OperatorKind = OperatorKind.GOVERNMENT
-    operator_id: int | None = None
-    address: str = ""
-    phone: str = ""
+    operator_id: Id | None = None
+    address: Text = ""
+    phone: Text = ""
     checklist: dict = {}
 
 
 class FacilityPatch(InputSchema):
-    version: int
-    name: str | None = None
+    version: Version
+    name: Text | None = None
     operator_kind: OperatorKind | None = None
-    operator_id: int | None = None
-    address: str | None = None
-    phone: str | None = None
+    operator_id: Id | None = None
+    address: Text | None = None
+    phone: Text | None = None
     checklist: dict | None = None
 
 
-class StatusIn(InputSchema):
+class FacilityStatusIn(InputSchema):
     status: FacilityStatus
-    effective_on: date
-    note: str = ""
+    effective_on: Day
+    note: LongText = ""
 
 
 class FacilityFilter(FilterSchema):
     tier: Tier | None = None
     status: FacilityStatus | None = None
-    division: str | None = None
+    division: Code | None = None
     operator: OperatorKind | None = None
-    q: str | None = None
+    q: Search | None = None
     compliant: bool | None = Field(
         None, description="Operating facilities that meet (true) or miss (false) the standard today"
     )
@@ -127,7 +128,7 @@ def list_facilities(request, filters: Query[FacilityFilter]):
 
 
 @router.get("/facilities/{facility_id}", response=FacilityDetailOut, summary="One facility")
-def get_facility(request, facility_id: int):
+def get_facility(request, facility_id: Id):
     return get_scoped_or_404(
         Facility.objects.select_related("division"), request.auth, VIEW, pk=facility_id
     )
@@ -155,7 +156,7 @@ def create_facility(request, payload: FacilityIn):
 
 
 @router.patch("/facilities/{facility_id}", response=FacilityOut, summary="Edit a facility")
-def update_facility(request, facility_id: int, payload: FacilityPatch):
+def update_facility(request, facility_id: Id, payload: FacilityPatch):
     facility = get_scoped_or_404(Facility, request.auth, CHANGE, pk=facility_id)
     changes = payload.model_dump(exclude_unset=True, exclude={"version", "operator_id"})
     if "operator_id" in payload.model_fields_set:
@@ -169,7 +170,7 @@ def update_facility(request, facility_id: int, payload: FacilityPatch):
 
 
 @router.post("/facilities/{facility_id}/status", response=FacilityOut, summary="Change status")
-def change_facility_status(request, facility_id: int, payload: StatusIn):
+def change_facility_status(request, facility_id: Id, payload: FacilityStatusIn):
     facility = get_scoped_or_404(Facility, request.auth, CHANGE, pk=facility_id)
     return services.facility_change_status(
         actor=request.auth,
@@ -180,9 +181,9 @@ def change_facility_status(request, facility_id: int, payload: StatusIn):
     )
 
 
-class CoverageQuery(Schema):
-    division: str | None = None
-    as_of: date | None = None
+class CoverageQuery(InputSchema):
+    division: Code | None = None
+    as_of: Day | None = None
 
 
 @router.get("/coverage", summary="Coverage of a division's subtree on a date (F1–F3)")
@@ -202,10 +203,10 @@ def get_coverage_children(request, params: Query[CoverageQuery]) -> list[dict]:
     return [{k: v for k, v in row.items() if k != "division"} for row in rows]
 
 
-class TrendQuery(Schema):
-    division: str | None = None
-    start: date
-    end: date
+class TrendQuery(InputSchema):
+    division: Code | None = None
+    start: Day
+    end: Day
 
 
 @router.get("/coverage/trend", summary="Month-by-month coverage")
@@ -228,10 +229,10 @@ class StandardOut(Schema):
 
 class StandardIn(InputSchema):
     tier: Tier
-    division_kind: str = ""
-    min_full_time: int
-    effective_from: date
-    document: str
+    division_kind: Word = ""
+    min_full_time: Count
+    effective_from: Day
+    document: Text
 
 
 @router.get("/standards", response=list[StandardOut], summary="Staffing standards, all versions")
@@ -262,20 +263,20 @@ class OrganisationOut(Schema):
 
 
 class OrganisationIn(InputSchema):
-    name: str
-    uscc: str
-    division_code: str
+    name: Text
+    uscc: Code
+    division_code: Code
     is_social_work_agency: bool = False
-    rating: str = ""
-    rating_expires_on: date | None = None
-    incubating_station_id: int | None = None
-    incubation_stage: str = ""
-    incubation_started_on: date | None = None
+    rating: Word = ""
+    rating_expires_on: Day | None = None
+    incubating_station_id: Id | None = None
+    incubation_stage: Word = ""
+    incubation_started_on: Day | None = None
 
 
 @router.get("/organisations", response=list[OrganisationOut], summary="Social organisations")
 @paginate(Pagination)
-def list_organisations(request, q: str = ""):
+def list_organisations(request, q: Search = ""):
     require(request.auth, "network.view_socialorganisation")
     qs = SocialOrganisation.objects.restrict(request.auth, VIEW).select_related("division")
     if q:
@@ -302,7 +303,7 @@ def create_organisation(request, payload: OrganisationIn):
     return Status(201, organisation)
 
 
-class FixOut(Schema):
+class RequiredFixOut(Schema):
     id: int
     description: str
     deadline: date
@@ -317,30 +318,30 @@ class VisitOut(Schema):
     visited_on: date
     visitors: str
     findings: str
-    fixes: list[FixOut]
+    fixes: list[RequiredFixOut]
 
     @staticmethod
     def resolve_fixes(obj: SupervisionVisit) -> list:
         return list(obj.fixes.all())
 
 
-class FixIn(InputSchema):
-    description: str
-    deadline: date
+class RequiredFixIn(InputSchema):
+    description: LongText
+    deadline: Day
 
 
 class VisitIn(InputSchema):
-    supervisor_id: int
-    supervised_id: int
-    visited_on: date
-    visitors: str
-    findings: str
-    fixes: list[FixIn] = []
+    supervisor_id: Id
+    supervised_id: Id
+    visited_on: Day
+    visitors: LongText
+    findings: LongText
+    fixes: list[RequiredFixIn] = []
 
 
 class ResolveIn(InputSchema):
-    resolved_on: date
-    follow_up: str
+    resolved_on: Day
+    follow_up: LongText
 
 
 @router.get("/visits", response=list[VisitOut], summary="Supervision visits in scope")
@@ -370,8 +371,8 @@ def create_visit(request, payload: VisitIn):
     return Status(201, visit)
 
 
-@router.post("/fixes/{fix_id}/resolve", response=FixOut, summary="Resolve a required fix")
-def resolve_fix(request, fix_id: int, payload: ResolveIn):
+@router.post("/fixes/{fix_id}/resolve", response=RequiredFixOut, summary="Resolve a required fix")
+def resolve_fix(request, fix_id: Id, payload: ResolveIn):
     fix = get_scoped_or_404(RequiredFix, request.auth, CHANGE, pk=fix_id)
     return services.required_fix_resolve(
         actor=request.auth, fix=fix, resolved_on=payload.resolved_on, follow_up=payload.follow_up

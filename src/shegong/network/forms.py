@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from shegong.core.forms import DateInput
+from shegong.core.forms import BoundedForm, DateInput
 from shegong.core.roles import MANAGED_TIERS
 from shegong.geo.models import Kind
 from shegong.geo.selectors import division_by_code
@@ -46,7 +46,7 @@ class ChecklistMixin:
         return [(self[f"check_{key}"], self[f"note_{key}"]) for key in CHECKLIST_ITEMS]
 
 
-class FacilityCreateForm(ChecklistMixin, forms.Form):
+class FacilityCreateForm(ChecklistMixin, BoundedForm):
     """A new facility in one of the tiers the user manages."""
 
     tier = forms.ChoiceField(label=_("Tier"))
@@ -83,7 +83,7 @@ class FacilityCreateForm(ChecklistMixin, forms.Form):
         return division.code
 
 
-class FacilityEditForm(ChecklistMixin, forms.Form):
+class FacilityEditForm(ChecklistMixin, BoundedForm):
     """A facility's details; ``version`` detects a concurrent edit."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -114,7 +114,7 @@ class FacilityEditForm(ChecklistMixin, forms.Form):
         self.add_checklist_fields(facility.checklist)
 
 
-class StatusForm(forms.Form):
+class StatusForm(BoundedForm):
     """Move a facility to its next status from a date."""
 
     status = forms.ChoiceField(label=_("New status"), choices=FacilityStatus.choices)
@@ -122,7 +122,7 @@ class StatusForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
-class PostingForm(forms.Form):
+class PostingForm(BoundedForm):
     """Post a registered social worker, found by national ID (exact match only)."""
 
     national_id = forms.CharField(label=_("National ID of the social worker"), max_length=18)
@@ -131,7 +131,7 @@ class PostingForm(forms.Form):
     started_on = forms.DateField(label=_("Start"), widget=DateInput())
 
 
-class StandardForm(forms.Form):
+class StandardForm(BoundedForm):
     """A new version of the staffing standard."""
 
     tier = forms.ChoiceField(label=_("Tier"), choices=Tier.choices)
@@ -147,7 +147,7 @@ class StandardForm(forms.Form):
     document = forms.CharField(label=_("Source document"), max_length=300)
 
 
-class OrganisationForm(forms.Form):
+class OrganisationForm(BoundedForm):
     """Register a social organisation or agency."""
 
     name = forms.CharField(label=_("Name"), max_length=200)
@@ -181,7 +181,7 @@ class OrganisationForm(forms.Form):
         return division.code
 
 
-class VisitForm(forms.Form):
+class VisitForm(BoundedForm):
     """A supervision visit with up to three required fixes."""
 
     supervised = forms.ChoiceField(label=_("Facility visited"))
@@ -211,6 +211,6 @@ class VisitForm(forms.Form):
         return result
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(BoundedForm):
     resolved_on = forms.DateField(label=_("Resolved on"), widget=DateInput())
     follow_up = forms.CharField(label=_("Follow-up"), widget=forms.Textarea(attrs={"rows": 2}))

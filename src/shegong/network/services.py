@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shegong.core.audit import audit_record, model_snapshot
+from shegong.core.permissions import MissingPermission
 from shegong.core.roles import MANAGED_TIERS, SUPERVISING_TIER
 from shegong.core.validators import validate_uscc
 from shegong.geo.models import Division, Kind
@@ -260,7 +261,7 @@ def staffing_standard_create(
 ) -> StaffingStandard:
     """Add a version of the staffing standard (the city administrator's job)."""
     if actor is not None and not actor.has_perm("network.add_staffingstandard"):
-        raise PermissionDenied
+        raise MissingPermission("network.add_staffingstandard")
     if tier not in Tier.values or division_kind not in STANDARD_KINDS[Tier(tier)]:
         raise ValidationError(
             {"division_kind": _("This kind of division has no facility of this tier.")}
@@ -338,7 +339,7 @@ def organisation_create(
     """Register a social organisation (optionally incubated by a station in scope)."""
     if actor is not None:
         if not actor.has_perm("network.add_socialorganisation"):
-            raise PermissionDenied
+            raise MissingPermission("network.add_socialorganisation")
         if not _in_scope(actor, division):
             raise Http404
     code = validate_uscc(uscc)

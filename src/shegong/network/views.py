@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from shegong.core.forms import add_service_errors
-from shegong.core.permissions import permission_required_or_403
+from shegong.core.permissions import MissingPermission, permission_required_or_403
 from shegong.core.roles import MANAGED_TIERS, SUPERVISING_TIER
 from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
 from shegong.core.xlsx import MAX_UPLOAD_BYTES, XLSX_CONTENT_TYPE, xlsx_response
@@ -635,7 +635,7 @@ def import_view(request):
                 report = import_facilities(actor=request.user, data=data, filename=upload.name)
             else:
                 if not request.user.has_perm("workforce.add_posting"):
-                    raise PermissionDenied
+                    raise MissingPermission("workforce.add_posting")
                 report = import_postings(actor=request.user, data=data, filename=upload.name)
             if report.ok:
                 messages.success(

@@ -13,6 +13,19 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from shegong.core.api import InputSchema, Pagination, require
+from shegong.core.inputs import (
+    Amount,
+    Code,
+    Count,
+    Day,
+    Id,
+    LongText,
+    Score,
+    Search,
+    Text,
+    Version,
+    Year,
+)
 from shegong.core.scoping import VIEW, get_scoped_or_404
 from shegong.geo.selectors import division_in_scope_or_404
 from shegong.network.models import Facility, SocialOrganisation
@@ -101,84 +114,84 @@ class ProjectDetailOut(ProjectOut):
 
 
 class BudgetLineIn(InputSchema):
-    name: str
-    amount: Decimal
+    name: Text
+    amount: Amount
 
 
 class MilestoneIn(InputSchema):
-    name: str
-    due_on: date
-    amount: Decimal
+    name: Text
+    due_on: Day
+    amount: Amount
 
 
 class ProjectIn(InputSchema):
-    code: str
-    name: str
+    code: Code
+    name: Text
     purchase_model: PurchaseModel
     focus: Focus
-    area_code: str
-    purchaser_id: int
-    starts_on: date
-    ends_on: date
-    budget: Decimal
-    target_groups: str = ""
-    kpi_person_times: int = 0
-    kpi_cases: int = 0
-    kpi_groups: int = 0
-    kpi_activities: int = 0
-    agency_id: int | None = None
+    area_code: Code
+    purchaser_id: Id
+    starts_on: Day
+    ends_on: Day
+    budget: Amount
+    target_groups: LongText = ""
+    kpi_person_times: Count = 0
+    kpi_cases: Count = 0
+    kpi_groups: Count = 0
+    kpi_activities: Count = 0
+    agency_id: Id | None = None
     budget_lines: list[BudgetLineIn] = []
     milestones: list[MilestoneIn] = []
 
 
-class ProjectQuery(Schema):
+class ProjectQuery(InputSchema):
     focus: Focus | None = None
     stage: Stage | None = None
-    agency: int | None = None
-    area: str = ""
-    year: int | None = None
-    q: str = ""
+    agency: Id | None = None
+    area: Code = ""
+    year: Year | None = None
+    q: Search = ""
 
 
-class CountsQuery(Schema):
-    year: int | None = None
-    area: str = ""
+class CountsQuery(InputSchema):
+    year: Year | None = None
+    area: Code = ""
 
 
 class StepIn(InputSchema):
-    note: str = ""
-    version: int | None = None
+    note: LongText = ""
+    version: Version | None = None
 
 
-class ReviewIn(StepIn):
+class ProjectReviewIn(StepIn):
     passed: bool
 
 
-class ExpertReviewIn(ReviewIn):
-    notice_starts_on: date | None = None
+class ExpertReviewIn(ProjectReviewIn):
+    notice_starts_on: Day | None = None
 
 
 class ContractIn(StepIn):
-    agency_id: int
-    contract_number: str
-    signed_on: date
+    agency_id: Id
+    contract_number: Text
+    signed_on: Day
 
 
 class StartIn(StepIn):
-    started_on: date | None = None
+    started_on: Day | None = None
 
 
 class CloseIn(StepIn):
-    closed_on: date | None = None
+    closed_on: Day | None = None
 
 
 class TerminateIn(InputSchema):
-    reason: str
-    terminated_on: date | None = None
-    version: int | None = None
+    reason: LongText
+    terminated_on: Day | None = None
+    version: Version | None = None
 
 
-class StageChangeOut(Schema):
+class ProjectStageChangeOut(Schema):
     from_stage: str
     to_stage: Stage
     changed_on: date
@@ -201,13 +214,13 @@ class ObjectionOut(Schema):
 
 
 class ObjectionIn(InputSchema):
-    received_on: date
-    text: str
+    received_on: Day
+    text: LongText
 
 
 class ObjectionResolveIn(InputSchema):
-    resolution: str
-    resolved_on: date
+    resolution: LongText
+    resolved_on: Day
     upheld: bool = False
 
 
@@ -242,13 +255,13 @@ class ReportOut(Schema):
 
 
 class ReportIn(InputSchema):
-    month: date
-    summary: str
-    plan: str = ""
-    reported_person_times: int = 0
-    reported_cases: int = 0
-    reported_groups: int = 0
-    reported_activities: int = 0
+    month: Day
+    summary: LongText
+    plan: LongText = ""
+    reported_person_times: Count = 0
+    reported_cases: Count = 0
+    reported_groups: Count = 0
+    reported_activities: Count = 0
 
 
 class SupervisionOut(Schema):
@@ -260,12 +273,12 @@ class SupervisionOut(Schema):
 
 
 class SupervisionIn(InputSchema):
-    visited_on: date
-    supervisor: str
-    findings: str
+    visited_on: Day
+    supervisor: Text
+    findings: LongText
 
 
-class FixOut(Schema):
+class EvaluationFixOut(Schema):
     id: int
     evaluation_id: int
     description: str
@@ -301,7 +314,7 @@ class EvaluationOut(Schema):
 
 class EvaluationDetailOut(EvaluationOut):
     indicators: list[dict]
-    fixes: list[FixOut]
+    fixes: list[EvaluationFixOut]
     evidence: list[EvidenceOut]
 
     @staticmethod
@@ -319,15 +332,15 @@ class EvaluationDetailOut(EvaluationOut):
 
 class EvaluationIn(InputSchema):
     kind: EvaluationKind
-    evaluated_on: date
-    panel: str
-    tree_id: int | None = None
-    version: int | None = None
+    evaluated_on: Day
+    panel: Text
+    tree_id: Id | None = None
+    version: Version | None = None
 
 
 class ScoresIn(InputSchema):
-    panelist: str
-    scores: dict[int, Decimal]
+    panelist: Text
+    scores: dict[Id, Score]
 
 
 class ScoreOut(Schema):
@@ -336,19 +349,19 @@ class ScoreOut(Schema):
     score: Decimal
 
 
-class FixIn(InputSchema):
-    description: str
-    deadline: date
+class EvaluationFixIn(InputSchema):
+    description: LongText
+    deadline: Day
 
 
 class FixResolveIn(InputSchema):
-    resolved_on: date
-    resolution: str
+    resolved_on: Day
+    resolution: LongText
 
 
 class IndicatorIn(InputSchema):
-    name: str
-    weight: Decimal
+    name: Text
+    weight: Score
     children: list["IndicatorIn"] = []
 
 
@@ -356,7 +369,7 @@ IndicatorIn.model_rebuild()
 
 
 class TreeIn(InputSchema):
-    name: str
+    name: Text
     indicators: list[IndicatorIn]
     is_default: bool = False
 
@@ -443,7 +456,7 @@ def get_project_counts(request, params: Query[CountsQuery]) -> dict:
 
 
 @router.get("/projects/{int:project_id}", response=ProjectDetailOut, summary="One project")
-def get_project(request, project_id: int):
+def get_project(request, project_id: Id):
     return _project(request, project_id)
 
 
@@ -482,7 +495,7 @@ def create_project(request, payload: ProjectIn):
     response={201: BudgetLineOut},
     summary="Add a budget line (at application)",
 )
-def add_budget_line(request, project_id: int, payload: BudgetLineIn):
+def add_budget_line(request, project_id: Id, payload: BudgetLineIn):
     require(request.auth, "projects.add_budgetline")
     line = services.budget_line_add(
         actor=request.auth,
@@ -498,7 +511,7 @@ def add_budget_line(request, project_id: int, payload: BudgetLineIn):
     response={201: MilestoneOut},
     summary="Add a payment milestone (at application)",
 )
-def add_milestone(request, project_id: int, payload: MilestoneIn):
+def add_milestone(request, project_id: Id, payload: MilestoneIn):
     require(request.auth, "projects.add_paymentmilestone")
     milestone = services.milestone_add(
         actor=request.auth,
@@ -512,10 +525,10 @@ def add_milestone(request, project_id: int, payload: MilestoneIn):
 
 @router.get(
     "/projects/{int:project_id}/timeline",
-    response=list[StageChangeOut],
+    response=list[ProjectStageChangeOut],
     summary="The project's life cycle",
 )
-def get_project_timeline(request, project_id: int):
+def get_project_timeline(request, project_id: Id):
     return selectors.project_timeline(project=_project(request, project_id))
 
 
@@ -525,7 +538,7 @@ def get_project_timeline(request, project_id: int):
 @router.post(
     "/projects/{int:project_id}/submit", response=ProjectOut, summary="Submit the application"
 )
-def submit_project(request, project_id: int, payload: StepIn):
+def submit_project(request, project_id: Id, payload: StepIn):
     require(request.auth, "projects.change_project")
     return _conflict(
         services.project_submit,
@@ -541,7 +554,7 @@ def submit_project(request, project_id: int, payload: StepIn):
     response=ProjectOut,
     summary="Preliminary review: pass or reject",
 )
-def preliminary_review_project(request, project_id: int, payload: ReviewIn):
+def preliminary_review_project(request, project_id: Id, payload: ProjectReviewIn):
     require(request.auth, "projects.review_project")
     return _conflict(
         services.preliminary_review,
@@ -558,7 +571,7 @@ def preliminary_review_project(request, project_id: int, payload: ReviewIn):
     response=ProjectOut,
     summary="Expert review: pass (the public notice starts) or reject",
 )
-def expert_review_project(request, project_id: int, payload: ExpertReviewIn):
+def expert_review_project(request, project_id: Id, payload: ExpertReviewIn):
     require(request.auth, "projects.approve_project")
     return _conflict(
         services.expert_review,
@@ -576,7 +589,7 @@ def expert_review_project(request, project_id: int, payload: ExpertReviewIn):
     response=list[ObjectionOut],
     summary="Objections to the public notice",
 )
-def list_objections(request, project_id: int):
+def list_objections(request, project_id: Id):
     require(request.auth, "projects.view_objection")
     return list(_project(request, project_id).objections.all())
 
@@ -586,7 +599,7 @@ def list_objections(request, project_id: int):
     response={201: ObjectionOut},
     summary="Record an objection received during the notice",
 )
-def create_objection(request, project_id: int, payload: ObjectionIn):
+def create_objection(request, project_id: Id, payload: ObjectionIn):
     require(request.auth, "projects.add_objection")
     objection = services.objection_add(
         actor=request.auth,
@@ -602,7 +615,7 @@ def create_objection(request, project_id: int, payload: ObjectionIn):
     response=ObjectionOut,
     summary="Resolve an objection (upheld: the application is not approved)",
 )
-def resolve_objection(request, objection_id: int, payload: ObjectionResolveIn):
+def resolve_objection(request, objection_id: Id, payload: ObjectionResolveIn):
     require(request.auth, "projects.change_objection")
     objection = get_scoped_or_404(
         Objection.objects.select_related("project"), request.auth, VIEW, pk=objection_id
@@ -619,7 +632,7 @@ def resolve_objection(request, objection_id: int, payload: ObjectionResolveIn):
 @router.post(
     "/projects/{int:project_id}/contract", response=ProjectOut, summary="Sign the contract"
 )
-def sign_contract(request, project_id: int, payload: ContractIn):
+def sign_contract(request, project_id: Id, payload: ContractIn):
     require(request.auth, "projects.approve_project")
     project = _project(request, project_id)
     return _conflict(
@@ -635,7 +648,7 @@ def sign_contract(request, project_id: int, payload: ContractIn):
 
 
 @router.post("/projects/{int:project_id}/start", response=ProjectOut, summary="Start work")
-def start_project(request, project_id: int, payload: StartIn):
+def start_project(request, project_id: Id, payload: StartIn):
     require(request.auth, "projects.change_project")
     return _conflict(
         services.project_start,
@@ -652,7 +665,7 @@ def start_project(request, project_id: int, payload: StartIn):
     response=ProjectOut,
     summary="Close (after the final evaluation)",
 )
-def close_project(request, project_id: int, payload: CloseIn):
+def close_project(request, project_id: Id, payload: CloseIn):
     require(request.auth, "projects.close_project")
     return _conflict(
         services.project_close,
@@ -665,7 +678,7 @@ def close_project(request, project_id: int, payload: CloseIn):
 
 
 @router.post("/projects/{int:project_id}/terminate", response=ProjectOut, summary="Terminate early")
-def terminate_project(request, project_id: int, payload: TerminateIn):
+def terminate_project(request, project_id: Id, payload: TerminateIn):
     require(request.auth, "projects.close_project")
     return _conflict(
         services.project_terminate,
@@ -685,7 +698,7 @@ def terminate_project(request, project_id: int, payload: TerminateIn):
     response=list[ReportOut],
     summary="Monthly reports (figures as reported)",
 )
-def list_reports(request, project_id: int):
+def list_reports(request, project_id: Id):
     require(request.auth, "projects.view_monthlyreport")
     return list(_project(request, project_id).reports.all())
 
@@ -695,7 +708,7 @@ def list_reports(request, project_id: int):
     response={201: ReportOut},
     summary="Submit the monthly report and plan",
 )
-def submit_report(request, project_id: int, payload: ReportIn):
+def submit_report(request, project_id: Id, payload: ReportIn):
     require(request.auth, "projects.add_monthlyreport")
     report = services.monthly_report_submit(
         actor=request.auth, project=_project(request, project_id), **payload.model_dump()
@@ -708,7 +721,7 @@ def submit_report(request, project_id: int, payload: ReportIn):
     response=list[SupervisionOut],
     summary="Supervision records",
 )
-def list_supervisions(request, project_id: int):
+def list_supervisions(request, project_id: Id):
     require(request.auth, "projects.view_supervisionrecord")
     return list(_project(request, project_id).supervisions.all())
 
@@ -718,7 +731,7 @@ def list_supervisions(request, project_id: int):
     response={201: SupervisionOut},
     summary="Record a supervision visit",
 )
-def add_supervision(request, project_id: int, payload: SupervisionIn):
+def add_supervision(request, project_id: Id, payload: SupervisionIn):
     require(request.auth, "projects.add_supervisionrecord")
     record = services.supervision_record_add(
         actor=request.auth, project=_project(request, project_id), **payload.model_dump()
@@ -734,7 +747,7 @@ def add_supervision(request, project_id: int, payload: SupervisionIn):
     response=list[EvaluationOut],
     summary="The project's evaluations",
 )
-def list_evaluations(request, project_id: int):
+def list_evaluations(request, project_id: Id):
     require(request.auth, "projects.view_evaluation")
     return list(_project(request, project_id).evaluations.all())
 
@@ -744,7 +757,7 @@ def list_evaluations(request, project_id: int):
     response={201: EvaluationDetailOut},
     summary="Start the mid-term or final evaluation",
 )
-def start_evaluation(request, project_id: int, payload: EvaluationIn):
+def start_evaluation(request, project_id: Id, payload: EvaluationIn):
     require(request.auth, "projects.add_evaluation")
     project = _project(request, project_id)
     tree = None
@@ -768,7 +781,7 @@ def start_evaluation(request, project_id: int, payload: EvaluationIn):
     response=EvaluationDetailOut,
     summary="An evaluation: indicators with average scores, fixes, evidence",
 )
-def get_evaluation(request, evaluation_id: int):
+def get_evaluation(request, evaluation_id: Id):
     return _evaluation(request, evaluation_id)
 
 
@@ -777,7 +790,7 @@ def get_evaluation(request, evaluation_id: int):
     response=list[ScoreOut],
     summary="One panel member's scores of leaf indicators",
 )
-def record_scores(request, evaluation_id: int, payload: ScoresIn):
+def record_scores(request, evaluation_id: Id, payload: ScoresIn):
     require(request.auth, "projects.add_score")
     return services.scores_record(
         actor=request.auth,
@@ -792,7 +805,7 @@ def record_scores(request, evaluation_id: int, payload: ScoresIn):
     response=EvaluationDetailOut,
     summary="Compute the weighted total and the grade",
 )
-def complete_evaluation(request, evaluation_id: int):
+def complete_evaluation(request, evaluation_id: Id):
     require(request.auth, "projects.change_evaluation")
     evaluation = services.evaluation_complete(
         actor=request.auth, evaluation=_evaluation(request, evaluation_id)
@@ -802,10 +815,10 @@ def complete_evaluation(request, evaluation_id: int):
 
 @router.post(
     "/evaluations/{int:evaluation_id}/fixes",
-    response={201: FixOut},
+    response={201: EvaluationFixOut},
     summary="A fix the evaluation requires",
 )
-def add_evaluation_fix(request, evaluation_id: int, payload: FixIn):
+def add_evaluation_fix(request, evaluation_id: Id, payload: EvaluationFixIn):
     require(request.auth, "projects.add_evaluationfix")
     fix = services.evaluation_fix_add(
         actor=request.auth,
@@ -818,10 +831,10 @@ def add_evaluation_fix(request, evaluation_id: int, payload: FixIn):
 
 @router.post(
     "/evaluation-fixes/{int:fix_id}/resolve",
-    response=FixOut,
+    response=EvaluationFixOut,
     summary="Record a required fix as done",
 )
-def resolve_evaluation_fix(request, fix_id: int, payload: FixResolveIn):
+def resolve_evaluation_fix(request, fix_id: Id, payload: FixResolveIn):
     require(request.auth, "projects.change_evaluationfix")
     fix = get_scoped_or_404(
         EvaluationFix.objects.select_related("evaluation__project"),
@@ -842,7 +855,7 @@ def resolve_evaluation_fix(request, fix_id: int, payload: FixResolveIn):
     response={201: EvidenceOut},
     summary="Upload an evidence file (PDF, JPG, PNG, DOCX, XLSX; at most 10 MB)",
 )
-def upload_evidence(request, evaluation_id: int, file: File[UploadedFile] = None):
+def upload_evidence(request, evaluation_id: Id, file: File[UploadedFile] = None):
     require(request.auth, "projects.add_evidencefile")
     evaluation = _evaluation(request, evaluation_id)
     if file is None:
@@ -871,7 +884,7 @@ def evidence_response(evidence: EvidenceFile) -> FileResponse:
 
 
 @router.get("/evidence/{int:evidence_id}", summary="Download an evidence file")
-def download_evidence(request, evidence_id: int):
+def download_evidence(request, evidence_id: Id):
     evidence = get_scoped_or_404(EvidenceFile, request.auth, VIEW, pk=evidence_id)
     return evidence_response(evidence)
 
@@ -886,7 +899,7 @@ def list_indicator_trees(request):
 
 
 @router.get("/indicator-trees/{int:tree_id}", response=TreeOut, summary="One indicator tree")
-def get_indicator_tree(request, tree_id: int):
+def get_indicator_tree(request, tree_id: Id):
     return get_scoped_or_404(IndicatorTree, request.auth, VIEW, pk=tree_id)
 
 

@@ -10,7 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from shegong.core.forms import DateInput
+from shegong.core.forms import BoundedForm, DateInput
 from shegong.network.models import SocialOrganisation
 
 
@@ -44,7 +44,7 @@ class MonthInput(forms.DateInput):
         super().__init__(format="%Y-%m", **kwargs)
 
 
-class ActionForm(forms.Form):
+class ActionForm(BoundedForm):
     """Base: the hidden ``action`` naming the form; what the page shows about it."""
 
     title = ""

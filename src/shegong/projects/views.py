@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from shegong.core.forms import add_service_errors
-from shegong.core.permissions import permission_required_or_403
+from shegong.core.permissions import MissingPermission, permission_required_or_403
 from shegong.core.scoping import VIEW, get_scoped_or_404
 from shegong.core.xlsx import xlsx_response
 from shegong.network.models import SocialOrganisation
@@ -349,7 +349,7 @@ def _bind(request, project: Project):
     else:
         raise PermissionDenied
     if not user.has_perm(spec.perm):
-        raise PermissionDenied
+        raise MissingPermission(spec.perm)
     form = spec.form(request.POST, request.FILES, action=action, **kwargs)
     return action, target, form
 

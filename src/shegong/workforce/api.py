@@ -11,6 +11,19 @@ from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
 from shegong.core.api import InputSchema, Pagination, require
+from shegong.core.inputs import (
+    Amount,
+    Code,
+    Count,
+    Day,
+    Hours,
+    Id,
+    LongText,
+    Search,
+    Text,
+    Word,
+    Year,
+)
 from shegong.core.jobs_api import JobOut
 from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
 from shegong.core.validators import mask_phone
@@ -56,11 +69,11 @@ class SocialWorkerOut(Schema):
 
 
 class SocialWorkerIn(InputSchema):
-    name: str
-    national_id: str
-    division_code: str
+    name: Text
+    national_id: Code
+    division_code: Code
     qualification_level: QualificationLevel = QualificationLevel.NONE
-    phone: str = ""
+    phone: Text = ""
 
 
 class PostingOut(Schema):
@@ -76,27 +89,27 @@ class PostingOut(Schema):
 
 
 class PostingIn(InputSchema):
-    worker_id: int
-    facility_id: int | None = None
+    worker_id: Id
+    facility_id: Id | None = None
     workplace_type: WorkplaceType | None = None
-    workplace_name: str = ""
+    workplace_name: Text = ""
     employment: Employment
-    started_on: date
-    ended_on: date | None = None
-    post_type: str = ""
+    started_on: Day
+    ended_on: Day | None = None
+    post_type: Text = ""
 
 
 class IdSearchIn(InputSchema):
-    national_id: str
+    national_id: Code
 
 
-class EndIn(InputSchema):
-    ended_on: date
+class WorkforceEndIn(InputSchema):
+    ended_on: Day
 
 
 @router.get("/social-workers", response=list[SocialWorkerOut], summary="Social workers in scope")
 @paginate(Pagination)
-def list_social_workers(request, q: str = "", qualification: str = ""):
+def list_social_workers(request, q: Search = "", qualification: Word = ""):
     require(request.auth, "workforce.view_socialworker")
     return social_worker_list(user=request.auth, query=q, qualification=qualification)
 
@@ -116,7 +129,7 @@ def search_social_worker(request, payload: IdSearchIn):
 @router.get(
     "/social-workers/{int:worker_id}", response=SocialWorkerOut, summary="One social worker"
 )
-def get_social_worker(request, worker_id: int):
+def get_social_worker(request, worker_id: Id):
     return get_scoped_or_404(
         SocialWorker.objects.select_related("division"), request.auth, VIEW, pk=worker_id
     )
@@ -139,7 +152,7 @@ def create_social_worker(request, payload: SocialWorkerIn):
 
 @router.get("/postings", response=list[PostingOut], summary="Postings in scope")
 @paginate(Pagination)
-def list_postings(request, facility_id: int | None = None, worker_id: int | None = None):
+def list_postings(request, facility_id: Id | None = None, worker_id: Id | None = None):
     require(request.auth, "workforce.view_posting")
     qs = Posting.objects.restrict(request.auth, VIEW)
     if facility_id:
@@ -170,20 +183,20 @@ def create_posting(request, payload: PostingIn):
 
 
 @router.post("/postings/{posting_id}/end", response=PostingOut, summary="End a posting")
-def end_posting(request, posting_id: int, payload: EndIn):
+def end_posting(request, posting_id: Id, payload: WorkforceEndIn):
     posting = get_scoped_or_404(Posting, request.auth, CHANGE, pk=posting_id)
     return services.posting_end(actor=request.auth, posting=posting, ended_on=payload.ended_on)
 
 
-class ComplianceQuery(Schema):
-    division: str | None = None
-    as_of: date | None = None
+class ComplianceQuery(InputSchema):
+    division: Code | None = None
+    as_of: Day | None = None
     rows: bool = False
 
 
-class ProfessionalsQuery(Schema):
-    division: str | None = None
-    as_of: date | None = None
+class ProfessionalsQuery(InputSchema):
+    division: Code | None = None
+    as_of: Day | None = None
 
 
 @router.get("/professionals", summary="Social workers in post, and at the grassroots (F15, F16)")
@@ -248,11 +261,11 @@ class ProgrammeOut(Schema):
 
 
 class ProgrammeIn(InputSchema):
-    name: str
-    division_code: str
-    first_year: int
-    last_year: int
-    target_per_year: int = 0
+    name: Text
+    division_code: Code
+    first_year: Year
+    last_year: Year
+    target_per_year: Count = 0
 
 
 class CourseOut(Schema):
@@ -269,19 +282,19 @@ class CourseOut(Schema):
 
 
 class CourseIn(InputSchema):
-    title: str
+    title: Text
     audience: wm.Audience
-    organiser: str
-    starts_on: date
-    ends_on: date
-    hours: Decimal
-    division_code: str
-    programme_id: int | None = None
-    external_headcount: int = 0
+    organiser: Text
+    starts_on: Day
+    ends_on: Day
+    hours: Hours
+    division_code: Code
+    programme_id: Id | None = None
+    external_headcount: Count = 0
 
 
 class HeadcountIn(InputSchema):
-    external_headcount: int
+    external_headcount: Count
 
 
 class EnrolmentOut(Schema):
@@ -298,29 +311,29 @@ class EnrolmentOut(Schema):
 
 
 class EnrolmentIn(InputSchema):
-    worker_id: int
+    worker_id: Id
 
 
 class AttendanceIn(InputSchema):
     attended: bool
 
 
-class CompleteIn(InputSchema):
-    completed_on: date | None = None
-    certificate_number: str = ""
+class EnrolmentCompleteIn(InputSchema):
+    completed_on: Day | None = None
+    certificate_number: Text = ""
 
 
-class CourseQuery(Schema):
-    division: str | None = None
-    year: int | None = None
+class CourseQuery(InputSchema):
+    division: Code | None = None
+    year: Year | None = None
     audience: wm.Audience | None = None
-    programme_id: int | None = None
+    programme_id: Id | None = None
 
 
-class PersonTimesQuery(Schema):
-    division: str | None = None
-    year_from: int | None = None
-    year_to: int | None = None
+class TrainingPersonTimesQuery(InputSchema):
+    division: Code | None = None
+    year_from: Year | None = None
+    year_to: Year | None = None
 
 
 @router.get(
@@ -391,7 +404,7 @@ def create_course(request, payload: CourseIn):
     response=CourseOut,
     summary="Record a course's external attendees",
 )
-def set_course_headcount(request, course_id: int, payload: HeadcountIn):
+def set_course_headcount(request, course_id: Id, payload: HeadcountIn):
     course = get_scoped_or_404(wm.Course, request.auth, CHANGE, pk=course_id)
     return services.course_set_headcount(
         actor=request.auth, course=course, external_headcount=payload.external_headcount
@@ -404,7 +417,7 @@ def set_course_headcount(request, course_id: int, payload: HeadcountIn):
     summary="Who is enrolled on a course",
 )
 @paginate(Pagination)
-def list_enrolments(request, course_id: int):
+def list_enrolments(request, course_id: Id):
     user = request.auth
     require(user, "workforce.view_enrolment")
     course = get_scoped_or_404(wm.Course, user, VIEW, pk=course_id)
@@ -416,7 +429,7 @@ def list_enrolments(request, course_id: int):
     response={201: EnrolmentOut},
     summary="Enrol a social worker on a course",
 )
-def create_enrolment(request, course_id: int, payload: EnrolmentIn):
+def create_enrolment(request, course_id: Id, payload: EnrolmentIn):
     user = request.auth
     require(user, "workforce.add_enrolment")
     enrolment = services.enrolment_create(
@@ -432,7 +445,7 @@ def create_enrolment(request, course_id: int, payload: EnrolmentIn):
     response=EnrolmentOut,
     summary="Mark attendance",
 )
-def set_attendance(request, enrolment_id: int, payload: AttendanceIn):
+def set_attendance(request, enrolment_id: Id, payload: AttendanceIn):
     enrolment = get_scoped_or_404(wm.Enrolment, request.auth, CHANGE, pk=enrolment_id)
     return services.enrolment_set_attendance(
         actor=request.auth, enrolment=enrolment, attended=payload.attended
@@ -444,7 +457,7 @@ def set_attendance(request, enrolment_id: int, payload: AttendanceIn):
     response=EnrolmentOut,
     summary="Record completion and credit the continuing-education hours",
 )
-def complete_enrolment(request, enrolment_id: int, payload: CompleteIn):
+def complete_enrolment(request, enrolment_id: Id, payload: EnrolmentCompleteIn):
     enrolment = get_scoped_or_404(wm.Enrolment, request.auth, CHANGE, pk=enrolment_id)
     return services.enrolment_complete(
         actor=request.auth,
@@ -457,7 +470,7 @@ def complete_enrolment(request, enrolment_id: int, payload: CompleteIn):
 @router.get(
     "/training/person-times", summary="Person-times trained per year and audience (F12, F14)"
 )
-def get_person_times(request, params: Query[PersonTimesQuery]) -> dict:
+def get_person_times(request, params: Query[TrainingPersonTimesQuery]) -> dict:
     require(request.auth, "workforce.view_course")
     division = division_in_scope_or_404(user=request.auth, code=params.division)
     return talent.training_person_times(
@@ -475,11 +488,11 @@ class SchemeOut(Schema):
 
 
 class SchemeIn(InputSchema):
-    name: str
+    name: Text
     level: wm.HonourLevel
     category: wm.HonourCategory = wm.HonourCategory.OTHER
-    division_code: str
-    reward_amount: Decimal = Decimal(0)
+    division_code: Code
+    reward_amount: Amount = Decimal(0)
 
 
 class AwardOut(Schema):
@@ -496,16 +509,16 @@ class AwardOut(Schema):
 
 
 class AwardIn(InputSchema):
-    scheme_id: int
-    worker_id: int
-    year: int
-    reward_amount: Decimal | None = None
-    paid_on: date | None = None
+    scheme_id: Id
+    worker_id: Id
+    year: Year
+    reward_amount: Amount | None = None
+    paid_on: Day | None = None
 
 
-class HonoursQuery(Schema):
-    division: str | None = None
-    year: int | None = None
+class HonoursQuery(InputSchema):
+    division: Code | None = None
+    year: Year | None = None
 
 
 @router.get("/honours/schemes", response=list[SchemeOut], summary="Award schemes in scope")
@@ -531,7 +544,7 @@ def create_award_scheme(request, payload: SchemeIn):
 
 @router.get("/honours/awards", response=list[AwardOut], summary="Awards in scope")
 @paginate(Pagination)
-def list_awards(request, year: int | None = None, scheme_id: int | None = None):
+def list_awards(request, year: Year | None = None, scheme_id: Id | None = None):
     require(request.auth, "workforce.view_award")
     return talent.award_list(user=request.auth, year=year, scheme_id=scheme_id)
 
@@ -567,8 +580,8 @@ class DegreeProgrammeOut(Schema):
 
 class DegreeProgrammeIn(InputSchema):
     level: wm.Degree
-    name: str
-    since_year: int | None = None
+    name: Text
+    since_year: Year | None = None
 
 
 class BaseOut(Schema):
@@ -580,10 +593,10 @@ class BaseOut(Schema):
 
 
 class BaseIn(InputSchema):
-    name: str
-    funded_amount: Decimal
-    first_year: int
-    last_year: int
+    name: Text
+    funded_amount: Amount
+    first_year: Year
+    last_year: Year
 
 
 class CohortOut(Schema):
@@ -594,9 +607,9 @@ class CohortOut(Schema):
 
 
 class CohortIn(InputSchema):
-    year: int
+    year: Year
     level: wm.Degree
-    graduates: int
+    graduates: Count
 
 
 class UniversityOut(Schema):
@@ -621,8 +634,8 @@ class UniversityOut(Schema):
 
 
 class UniversityIn(InputSchema):
-    name: str
-    division_code: str
+    name: Text
+    division_code: Code
 
 
 def _university(request, university_id: int, perm: str):
@@ -656,7 +669,7 @@ def create_university(request, payload: UniversityIn):
     response={201: DegreeProgrammeOut},
     summary="Record a social work degree programme",
 )
-def add_degree_programme(request, university_id: int, payload: DegreeProgrammeIn):
+def add_degree_programme(request, university_id: Id, payload: DegreeProgrammeIn):
     university = _university(request, university_id, "workforce.add_degreeprogramme")
     programme = services.degree_programme_add(
         actor=request.auth,
@@ -673,7 +686,7 @@ def add_degree_programme(request, university_id: int, payload: DegreeProgrammeIn
     response={201: BaseOut},
     summary="Record a municipal innovation base",
 )
-def add_innovation_base(request, university_id: int, payload: BaseIn):
+def add_innovation_base(request, university_id: Id, payload: BaseIn):
     university = _university(request, university_id, "workforce.add_innovationbase")
     base = services.innovation_base_add(
         actor=request.auth,
@@ -691,7 +704,7 @@ def add_innovation_base(request, university_id: int, payload: BaseIn):
     response=CohortOut,
     summary="Record (or correct) a year's graduates",
 )
-def record_graduate_cohort(request, university_id: int, payload: CohortIn):
+def record_graduate_cohort(request, university_id: Id, payload: CohortIn):
     university = _university(request, university_id, "workforce.add_graduatecohort")
     return services.graduate_cohort_record(
         actor=request.auth,
@@ -718,25 +731,25 @@ class DispatchOut(Schema):
 
 
 class DispatchIn(InputSchema):
-    worker_id: int
-    host_division_code: str
-    starts_on: date
-    purpose: str
-    ends_on: date | None = None
-    home_facility_id: int | None = None
-    host_facility_id: int | None = None
+    worker_id: Id
+    host_division_code: Code
+    starts_on: Day
+    purpose: LongText
+    ends_on: Day | None = None
+    home_facility_id: Id | None = None
+    host_facility_id: Id | None = None
 
 
-class DispatchQuery(Schema):
-    year: int | None = None
-    active_on: date | None = None
-    worker_id: int | None = None
+class DispatchQuery(InputSchema):
+    year: Year | None = None
+    active_on: Day | None = None
+    worker_id: Id | None = None
 
 
-class TalentQuery(Schema):
-    division: str | None = None
-    year: int | None = None
-    as_of: date | None = None
+class TalentQuery(InputSchema):
+    division: Code | None = None
+    year: Year | None = None
+    as_of: Day | None = None
 
 
 @router.get("/dispatches", response=list[DispatchOut], summary="Dispatches from or to the area")
@@ -790,7 +803,7 @@ def create_dispatch(request, payload: DispatchIn):
 
 
 @router.post("/dispatches/{dispatch_id}/end", response=DispatchOut, summary="End a dispatch")
-def end_dispatch(request, dispatch_id: int, payload: EndIn):
+def end_dispatch(request, dispatch_id: Id, payload: WorkforceEndIn):
     dispatch = get_scoped_or_404(wm.Dispatch, request.auth, CHANGE, pk=dispatch_id)
     return services.dispatch_end(actor=request.auth, dispatch=dispatch, ended_on=payload.ended_on)
 

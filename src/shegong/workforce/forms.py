@@ -5,7 +5,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from shegong.core.forms import DateInput, NoEchoInput
+from shegong.core.forms import BoundedForm, DateInput, NoEchoInput
 from shegong.geo import models as geo_models
 from shegong.geo.selectors import division_by_code
 from shegong.network.models import Facility
@@ -28,7 +28,7 @@ from shegong.workforce.selectors import (
 ID_LIKE = re.compile(r"^[0-9]{17}[0-9Xx]$")
 
 
-class RegistryForm(forms.Form):
+class RegistryForm(BoundedForm):
     """The registry's search box and filters (bound to GET, or to POST for a search)."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100, widget=forms.SearchInput)
@@ -101,7 +101,7 @@ class RegistryForm(forms.Form):
 # --- training --------------------------------------------------------------------------------
 
 
-class ProgrammeForm(forms.Form):
+class ProgrammeForm(BoundedForm):
     """A multi-year training programme."""
 
     name = forms.CharField(label=_("Name"), max_length=200)
@@ -112,7 +112,7 @@ class ProgrammeForm(forms.Form):
     )
 
 
-class CourseForm(forms.Form):
+class CourseForm(BoundedForm):
     """A training course held for the user's division."""
 
     title = forms.CharField(label=_("Title"), max_length=200)
@@ -133,7 +133,7 @@ class CourseForm(forms.Form):
         self.fields["programme"].queryset = TrainingProgramme.objects.restrict(user, "view")
 
 
-class EnrolForm(forms.Form):
+class EnrolForm(BoundedForm):
     """Enrol a registered person, found by exact national ID (never shown back)."""
 
     national_id = forms.CharField(
@@ -143,7 +143,7 @@ class EnrolForm(forms.Form):
     )
 
 
-class CompleteForm(forms.Form):
+class CompleteForm(BoundedForm):
     """Completion of a course: the certificate credits its hours as continuing education."""
 
     completed_on = forms.DateField(label=_("Completed on"), widget=DateInput(), required=False)
@@ -152,11 +152,11 @@ class CompleteForm(forms.Form):
     )
 
 
-class HeadcountForm(forms.Form):
+class HeadcountForm(BoundedForm):
     external_headcount = forms.IntegerField(label=_("External attendees"), min_value=0)
 
 
-class WorkerImportForm(forms.Form):
+class WorkerImportForm(BoundedForm):
     """An .xlsx of social workers to register (see the template)."""
 
     file = forms.FileField(label=_("Excel file (.xlsx)"))
@@ -165,7 +165,7 @@ class WorkerImportForm(forms.Form):
 # --- honours, universities, dispatches -----------------------------------------------------
 
 
-class PageForm(forms.Form):
+class PageForm(BoundedForm):
     """One of several forms on a page. The hidden ``form`` field names the form that was
     sent, so the view binds only that one; ``auto_id`` keeps the forms' element ids apart."""
 
@@ -376,9 +376,9 @@ class PopulationForm(InScopeDivisionMixin, PageForm):
         self.user = user
 
 
-class EndDispatchForm(forms.Form):
+class EndDispatchForm(BoundedForm):
     ended_on = forms.DateField(label=_("Came home on"), widget=DateInput())
 
 
-class LiftDesignationForm(forms.Form):
+class LiftDesignationForm(BoundedForm):
     lifted_on = forms.DateField(label=_("Lifted on"), widget=DateInput())

@@ -65,6 +65,7 @@ ENDED_NOTE = gettext_lazy(
     "(the posting counts up to the day before its end date)"
 )
 
+
 def _national_id_column(**options) -> Column:
     """The national ID column of the workforce sheets (text only: a number loses digits)."""
     return identifier(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from shegong.core.audit import audit_record
 from shegong.core.crypto import lookup_hash
+from shegong.core.permissions import MissingPermission
 from shegong.core.validators import (
     check_not_future,
     clean_amount,
@@ -52,7 +53,7 @@ def _check(actor, perm: str, division: Division) -> None:
     if actor is None:
         return
     if not actor.has_perm(perm):
-        raise PermissionDenied
+        raise MissingPermission(perm)
     if not division.code.startswith(actor.scope_prefix):
         raise Http404
 
@@ -351,7 +352,7 @@ def _check_any(actor, perm: str, *divisions: Division) -> None:
     if actor is None:
         return
     if not actor.has_perm(perm):
-        raise PermissionDenied
+        raise MissingPermission(perm)
     if not any(d.code.startswith(actor.scope_prefix) for d in divisions if d is not None):
         raise Http404
 

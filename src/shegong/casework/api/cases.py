@@ -33,6 +33,7 @@ from shegong.casework.models import (
 from shegong.casework.selectors import cases as selectors
 from shegong.casework.services import cases as services
 from shegong.core.api import ErrorOut, InputSchema, Pagination, require
+from shegong.core.inputs import Count, Day, Id, LongText, Search, Version, Word
 from shegong.core.scoping import VIEW, get_scoped_or_404
 from shegong.network.models import Facility
 
@@ -74,7 +75,7 @@ class NoteOut(Schema):
     author_id: int | None
 
 
-class StageChangeOut(Schema):
+class CaseStageChangeOut(Schema):
     from_stage: str
     to_stage: str
     changed_at: datetime
@@ -100,50 +101,50 @@ class CaseDetailOut(CaseOut):
     next_stage: str | None
     goals: list[GoalOut]
     notes: list[NoteOut]
-    stage_changes: list[StageChangeOut]
+    stage_changes: list[CaseStageChangeOut]
 
 
 class CaseIn(InputSchema):
-    resident_id: int
-    facility_id: int
+    resident_id: Id
+    facility_id: Id
     referral_source: ReferralSource
-    presenting_problem: str
-    assigned_to_id: int
-    supervisor_id: int
+    presenting_problem: LongText
+    assigned_to_id: Id
+    supervisor_id: Id
     risk_level: RiskLevel = RiskLevel.LOW
     protected: bool = False
-    opened_on: date | None = None
-    next_review_on: date | None = None
+    opened_on: Day | None = None
+    next_review_on: Day | None = None
 
 
 class DecideIn(InputSchema):
     accept: bool
-    reason: str = ""
-    version: int | None = None
+    reason: LongText = ""
+    version: Version | None = None
 
 
 class ApproveIn(InputSchema):
-    note: str = ""
-    version: int | None = None
+    note: LongText = ""
+    version: Version | None = None
 
 
-class AdvanceIn(InputSchema):
+class CaseAdvanceIn(InputSchema):
     """The step to the next stage, with the current stage's content if not saved yet."""
 
     to_stage: CaseStage
-    version: int | None = None
-    note: str = ""
-    assessment: str | None = None
-    evaluation_method: str | None = None
-    evaluation: str | None = None
+    version: Version | None = None
+    note: LongText = ""
+    assessment: LongText | None = None
+    evaluation_method: LongText | None = None
+    evaluation: LongText | None = None
     closure_reason: ClosureReason | None = None
-    closing_report: str | None = None
-    client_reaction: str | None = None
+    closing_report: LongText | None = None
+    client_reaction: LongText | None = None
 
 
 class GoalIn(InputSchema):
-    text: str
-    priority: int = 1
+    text: LongText
+    priority: Count = 1
 
 
 class GoalMarkIn(InputSchema):
@@ -152,27 +153,27 @@ class GoalMarkIn(InputSchema):
 
 class NoteIn(InputSchema):
     kind: CaseNoteKind
-    text: str
-    written_on: date | None = None
+    text: LongText
+    written_on: Day | None = None
 
 
-class ReviewIn(InputSchema):
-    next_review_on: date | None
-    version: int | None = None
+class CaseReviewIn(InputSchema):
+    next_review_on: Day | None
+    version: Version | None = None
 
 
 class ReassignIn(InputSchema):
-    assigned_to_id: int | None = None
-    supervisor_id: int | None = None
-    version: int | None = None
+    assigned_to_id: Id | None = None
+    supervisor_id: Id | None = None
+    version: Version | None = None
 
 
-class BreakGlassIn(InputSchema):
-    reason: str = ""
-    minutes: int = Field(privacy.GRANT_MINUTES_DEFAULT, ge=1, le=privacy.GRANT_MINUTES_MAX)
+class CaseBreakGlassIn(InputSchema):
+    reason: LongText = ""
+    minutes: Count = Field(privacy.GRANT_MINUTES_DEFAULT, ge=1, le=privacy.GRANT_MINUTES_MAX)
 
 
-class GrantOut(Schema):
+class CaseGrantOut(Schema):
     case_id: int
     granted: bool
     expires_at: datetime | None
@@ -238,11 +239,11 @@ def _detail(user, case: Case) -> dict:
 def list_cases(
     request,
     response: HttpResponse,
-    stage: str = "",
-    risk: str = "",
+    stage: Word = "",
+    risk: Word = "",
     mine: bool = False,
     due: bool = False,
-    q: str = "",
+    q: Search = "",
 ):
     user = request.auth
     require(user, "casework.view_case")
@@ -286,7 +287,7 @@ def create_case(request, payload: CaseIn, response: HttpResponse):
     response={200: CaseDetailOut, 403: ErrorOut},
     summary="One case (protected cases: 403 'protected' unless opened)",
 )
-def get_case(request, case_id: int, response: HttpResponse):
+def get_case(request, case_id: Id, response: HttpResponse):
     user = request.auth
     case = _case(user, case_id)
     privacy.no_store(response)
@@ -298,7 +299,7 @@ def get_case(request, case_id: int, response: HttpResponse):
 
 
 @router.post("/cases/{int:case_id}/decide", response=CaseOut, summary="Propose accept or decline")
-def decide_case(request, case_id: int, payload: DecideIn, response: HttpResponse):
+def decide_case(request, case_id: Id, payload: DecideIn, response: HttpResponse):
     user = request.auth
     require(user, "casework.change_case")
     case = _case(user, case_id)
@@ -317,7 +318,7 @@ def decide_case(request, case_id: int, payload: DecideIn, response: HttpResponse
 @router.post(
     "/cases/{int:case_id}/approve", response=CaseOut, summary="Approve the intake decision"
 )
-def approve_case(request, case_id: int, payload: ApproveIn, response: HttpResponse):
+def approve_case(request, case_id: Id, payload: ApproveIn, response: HttpResponse):
     user = request.auth
     require(user, "casework.approve_case")
     case = _case(user, case_id)
@@ -330,7 +331,7 @@ def approve_case(request, case_id: int, payload: ApproveIn, response: HttpRespon
 
 
 @router.post("/cases/{int:case_id}/advance", response=CaseOut, summary="Move one stage on")
-def advance_case(request, case_id: int, payload: AdvanceIn, response: HttpResponse):
+def advance_case(request, case_id: Id, payload: CaseAdvanceIn, response: HttpResponse):
     user = request.auth
     require(user, "casework.change_case")
     case = _case(user, case_id)
@@ -353,7 +354,7 @@ def advance_case(request, case_id: int, payload: AdvanceIn, response: HttpRespon
 
 
 @router.post("/cases/{int:case_id}/goals", response={201: GoalOut}, summary="Add a goal")
-def add_case_goal(request, case_id: int, payload: GoalIn, response: HttpResponse):
+def add_case_goal(request, case_id: Id, payload: GoalIn, response: HttpResponse):
     user = request.auth
     require(user, "casework.add_casegoal")
     case = _case(user, case_id)
@@ -365,9 +366,7 @@ def add_case_goal(request, case_id: int, payload: GoalIn, response: HttpResponse
 
 
 @router.post("/cases/{int:case_id}/goals/{int:goal_id}", response=GoalOut, summary="Mark a goal")
-def mark_case_goal(
-    request, case_id: int, goal_id: int, payload: GoalMarkIn, response: HttpResponse
-):
+def mark_case_goal(request, case_id: Id, goal_id: Id, payload: GoalMarkIn, response: HttpResponse):
     user = request.auth
     require(user, "casework.change_casegoal")
     case = _case(user, case_id)
@@ -377,7 +376,7 @@ def mark_case_goal(
 
 
 @router.post("/cases/{int:case_id}/notes", response={201: NoteOut}, summary="Add a case note")
-def add_case_note(request, case_id: int, payload: NoteIn, response: HttpResponse):
+def add_case_note(request, case_id: Id, payload: NoteIn, response: HttpResponse):
     user = request.auth
     require(user, "casework.add_casenote")
     case = _case(user, case_id)
@@ -389,7 +388,7 @@ def add_case_note(request, case_id: int, payload: NoteIn, response: HttpResponse
 
 
 @router.post("/cases/{int:case_id}/review", response=CaseOut, summary="Set the next review")
-def set_case_review(request, case_id: int, payload: ReviewIn, response: HttpResponse):
+def set_case_review(request, case_id: Id, payload: CaseReviewIn, response: HttpResponse):
     user = request.auth
     require(user, "casework.change_case")
     case = _case(user, case_id)
@@ -402,7 +401,7 @@ def set_case_review(request, case_id: int, payload: ReviewIn, response: HttpResp
 
 
 @router.post("/cases/{int:case_id}/reassign", response=CaseOut, summary="Reassign a case")
-def reassign_case(request, case_id: int, payload: ReassignIn, response: HttpResponse):
+def reassign_case(request, case_id: Id, payload: ReassignIn, response: HttpResponse):
     user = request.auth
     require(user, "casework.change_case")
     case = _case(user, case_id)
@@ -420,10 +419,10 @@ def reassign_case(request, case_id: int, payload: ReassignIn, response: HttpResp
 
 @router.post(
     "/cases/{int:case_id}/break-glass",
-    response={200: GrantOut, 201: GrantOut},
+    response={200: CaseGrantOut, 201: CaseGrantOut},
     summary="Open a protected case for a stated reason (logged, time-limited)",
 )
-def break_glass_case(request, case_id: int, payload: BreakGlassIn):
+def break_glass_case(request, case_id: Id, payload: CaseBreakGlassIn):
     user = request.auth
     case = _case(user, case_id)
     if privacy.may_open(user, case):

@@ -24,6 +24,7 @@ from shegong.casework.services.groups import (
     group_session_record,
 )
 from shegong.core.api import InputSchema, Pagination, require
+from shegong.core.inputs import Count, Day, Id, Ids, LongText, Text, Word
 from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
 from shegong.network.models import Facility
 
@@ -67,34 +68,34 @@ class GroupDetailOut(GroupOut):
 
 
 class GroupIn(InputSchema):
-    facility_id: int
-    name: str = Field(max_length=200)
-    group_type: str
-    leader_id: int | None = None
-    started_on: date
-    target_group: str = ""
-    goals: str = Field("", max_length=5000)
-    planned_sessions: int = 6
+    facility_id: Id
+    name: Text = Field(max_length=200)
+    group_type: Word
+    leader_id: Id | None = None
+    started_on: Day
+    target_group: Text = ""
+    goals: LongText = Field("", max_length=5000)
+    planned_sessions: Count = 6
 
 
 class MemberIn(InputSchema):
-    resident_id: int
-    on: date | None = None
+    resident_id: Id
+    on: Day | None = None
 
 
-class AdvanceIn(InputSchema):
-    to_stage: str | None = None
+class GroupAdvanceIn(InputSchema):
+    to_stage: Word | None = None
 
 
 class SessionIn(InputSchema):
-    served_on: date
-    attendee_ids: list[int] = Field(default_factory=list, max_length=500)
-    headcount: int = 0
-    session_plan: str = Field("", max_length=5000)
-    summary: str = Field("", max_length=20000)
-    domain: str = "social_support"
-    duration_minutes: int = 90
-    place: str = Field("", max_length=200)
+    served_on: Day
+    attendee_ids: Ids = Field(default_factory=list, max_length=500)
+    headcount: Count = 0
+    session_plan: LongText = Field("", max_length=5000)
+    summary: LongText = Field("", max_length=20000)
+    domain: Word = "social_support"
+    duration_minutes: Count = 90
+    place: Text = Field("", max_length=200)
     poverty_alleviation: bool = False
 
 
@@ -124,22 +125,22 @@ class ActivityDetailOut(ActivityOut):
 
 
 class ActivityIn(InputSchema):
-    facility_id: int
-    title: str = Field(max_length=200)
-    held_on: date
-    needs: str = Field("", max_length=5000)
-    plan: str = Field("", max_length=5000)
-    place: str = Field("", max_length=200)
-    partners: str = Field("", max_length=300)
-    volunteer_count: int = 0
+    facility_id: Id
+    title: Text = Field(max_length=200)
+    held_on: Day
+    needs: LongText = Field("", max_length=5000)
+    plan: LongText = Field("", max_length=5000)
+    place: Text = Field("", max_length=200)
+    partners: LongText = Field("", max_length=300)
+    volunteer_count: Count = 0
 
 
 class ActivityRecordIn(InputSchema):
-    resident_ids: list[int] = Field(default_factory=list, max_length=500)
-    headcount: int = 0
-    summary: str = Field("", max_length=20000)
-    domain: str = "community_participation"
-    duration_minutes: int = 120
+    resident_ids: Ids = Field(default_factory=list, max_length=500)
+    headcount: Count = 0
+    summary: LongText = Field("", max_length=20000)
+    domain: Word = "community_participation"
+    duration_minutes: Count = 120
     poverty_alleviation: bool = False
 
 
@@ -195,13 +196,13 @@ def _group_detail(group: WorkGroup) -> dict:
 
 @router.get("/groups", response=list[GroupOut], summary="Groups in scope")
 @paginate(Pagination)
-def list_groups(request, stage: str = "", facility_id: int | None = None):
+def list_groups(request, stage: Word = "", facility_id: Id | None = None):
     require(request.auth, "casework.view_workgroup")
     return group_list(user=request.auth, stage=stage, facility_id=facility_id)
 
 
 @router.get("/groups/{int:group_id}", response=GroupDetailOut, summary="One group")
-def get_group(request, group_id: int, response: HttpResponse):
+def get_group(request, group_id: Id, response: HttpResponse):
     require(request.auth, "casework.view_workgroup")
     group = _group(request.auth, group_id)
     privacy.no_store(response)
@@ -233,7 +234,7 @@ def create_group(request, payload: GroupIn):
 
 
 @router.post("/groups/{int:group_id}/members", response={201: MemberOut}, summary="Add a member")
-def add_group_member(request, group_id: int, payload: MemberIn):
+def add_group_member(request, group_id: Id, payload: MemberIn):
     user = request.auth
     require(user, "casework.change_workgroup")
     group = _group(user, group_id, CHANGE)
@@ -255,7 +256,7 @@ def add_group_member(request, group_id: int, payload: MemberIn):
     response=MemberOut,
     summary="A member leaves the group",
 )
-def remove_group_member(request, group_id: int, resident_id: int):
+def remove_group_member(request, group_id: Id, resident_id: Id):
     user = request.auth
     require(user, "casework.change_workgroup")
     group = _group(user, group_id, CHANGE)
@@ -270,7 +271,7 @@ def remove_group_member(request, group_id: int, resident_id: int):
 
 
 @router.post("/groups/{int:group_id}/advance", response=GroupOut, summary="Move to the next stage")
-def advance_group(request, group_id: int, payload: AdvanceIn):
+def advance_group(request, group_id: Id, payload: GroupAdvanceIn):
     user = request.auth
     require(user, "casework.change_workgroup")
     group = _group(user, group_id, CHANGE)
@@ -282,7 +283,7 @@ def advance_group(request, group_id: int, payload: AdvanceIn):
     response={201: RecordCreated},
     summary="Record the group's next session",
 )
-def record_group_session(request, group_id: int, payload: SessionIn):
+def record_group_session(request, group_id: Id, payload: SessionIn):
     user = request.auth
     require(user, "casework.add_servicerecord")
     group = _group(user, group_id)
@@ -314,13 +315,13 @@ def record_group_session(request, group_id: int, payload: SessionIn):
 
 @router.get("/activities", response=list[ActivityOut], summary="Community activities in scope")
 @paginate(Pagination)
-def list_activities(request, facility_id: int | None = None):
+def list_activities(request, facility_id: Id | None = None):
     require(request.auth, "casework.view_activity")
     return activity_list(user=request.auth, facility_id=facility_id)
 
 
 @router.get("/activities/{int:activity_id}", response=ActivityDetailOut, summary="One activity")
-def get_activity(request, activity_id: int, response: HttpResponse):
+def get_activity(request, activity_id: Id, response: HttpResponse):
     user = request.auth
     require(user, "casework.view_activity")
     activity = get_scoped_or_404(Activity, user, VIEW, pk=activity_id)
@@ -374,7 +375,7 @@ def create_activity(request, payload: ActivityIn):
     response={201: RecordCreated},
     summary="Record an activity's participants",
 )
-def record_activity(request, activity_id: int, payload: ActivityRecordIn):
+def record_activity(request, activity_id: Id, payload: ActivityRecordIn):
     user = request.auth
     require(user, "casework.change_activity")
     activity = get_scoped_or_404(

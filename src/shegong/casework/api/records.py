@@ -20,6 +20,7 @@ from shegong.casework.selectors.records import service_record_list, with_recipie
 from shegong.casework.selectors.stats import BREAKDOWNS, person_times
 from shegong.casework.services.records import service_record_create
 from shegong.core.api import InputSchema, Pagination, require
+from shegong.core.inputs import Code, Count, Day, Id, Ids, LongText, Text, Word
 from shegong.core.scoping import VIEW, get_scoped_or_404
 from shegong.network.models import Facility
 
@@ -27,22 +28,22 @@ router = Router(tags=["casework"])
 
 
 class ServiceRecordIn(InputSchema):
-    facility_id: int
-    served_on: date
-    domain: str
-    method: str
-    resident_ids: list[int] = Field(default_factory=list, max_length=500)
-    headcount: int = 0
-    duration_minutes: int = 30
-    place: str = Field("", max_length=200)
-    notes: str = Field("", max_length=20000)
-    case_id: int | None = None
-    group_id: int | None = None
-    activity_id: int | None = None
-    project_id: int | None = None
-    target_group: str = ""
+    facility_id: Id
+    served_on: Day
+    domain: Word
+    method: Word
+    resident_ids: Ids = Field(default_factory=list, max_length=500)
+    headcount: Count = 0
+    duration_minutes: Count = 30
+    place: Text = Field("", max_length=200)
+    notes: LongText = Field("", max_length=20000)
+    case_id: Id | None = None
+    group_id: Id | None = None
+    activity_id: Id | None = None
+    project_id: Id | None = None
+    target_group: Text = ""
     poverty_alleviation: bool = False
-    volunteers: str = Field("", max_length=300)
+    volunteers: LongText = Field("", max_length=300)
 
 
 class ServiceRecordCreated(Schema):
@@ -100,24 +101,24 @@ class ServiceRecordDetailOut(_RecordFields):
     recorded_by: str
 
 
-class RecordListQuery(Schema):
-    start: date | None = None
-    end: date | None = None
-    method: str = ""
-    domain: str = ""
-    facility_id: int | None = None
-    resident_id: int | None = None
-    case_id: int | None = None
-    group_id: int | None = None
-    activity_id: int | None = None
-    project_id: int | None = None
+class RecordListQuery(InputSchema):
+    start: Day | None = None
+    end: Day | None = None
+    method: Word = ""
+    domain: Word = ""
+    facility_id: Id | None = None
+    resident_id: Id | None = None
+    case_id: Id | None = None
+    group_id: Id | None = None
+    activity_id: Id | None = None
+    project_id: Id | None = None
 
 
-class PersonTimesQuery(Schema):
-    by: str = "month,target_group"
-    area: str | None = None
-    start: date | None = None
-    end: date | None = None
+class ServicePersonTimesQuery(InputSchema):
+    by: Word = "month,target_group"
+    area: Code | None = None
+    start: Day | None = None
+    end: Day | None = None
 
 
 @router.post(
@@ -206,7 +207,7 @@ def list_service_records(request, filters: Query[RecordListQuery], response: Htt
     response=ServiceRecordDetailOut,
     summary="One service record",
 )
-def get_service_record(request, record_id: int, response: HttpResponse):
+def get_service_record(request, record_id: Id, response: HttpResponse):
     """One record with its notes; viewing it is logged. The notes of a protected case, or
     of a service to a child under 14, are withheld from whoever may not open the record."""
     user = request.auth
@@ -263,7 +264,7 @@ def _detail(record: ServiceRecord, withheld: bool) -> dict:
 
 
 @router.get("/person-times", summary="Person-times by month, group, domain, method or area")
-def get_person_times(request, params: Query[PersonTimesQuery]) -> dict:
+def get_person_times(request, params: Query[ServicePersonTimesQuery]) -> dict:
     """Aggregates only (the analyst may call it): cells under 5 person-times are
     suppressed (null) for aggregate-only roles."""
     user = request.auth

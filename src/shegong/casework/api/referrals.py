@@ -14,6 +14,7 @@ from shegong.casework.models import Case, Referral, ReferralStatus, Resident
 from shegong.casework.selectors import referrals as selectors
 from shegong.casework.services import referrals as services
 from shegong.core.api import InputSchema, Pagination, require
+from shegong.core.inputs import Day, Id, LongText, Text, Word
 from shegong.core.scoping import VIEW, get_scoped_or_404
 from shegong.network.models import Facility
 
@@ -48,25 +49,25 @@ class ReferralOut(Schema):
 
 
 class ReferralIn(InputSchema):
-    resident_id: int
-    from_facility_id: int
-    to_facility_id: int | None = None
-    to_agency: str = ""
-    case_id: int | None = None
-    reason: str
+    resident_id: Id
+    from_facility_id: Id
+    to_facility_id: Id | None = None
+    to_agency: Text = ""
+    case_id: Id | None = None
+    reason: LongText
     consent_checked: bool
-    due_on: date
-    sent_on: date | None = None
+    due_on: Day
+    sent_on: Day | None = None
 
 
 class AnswerIn(InputSchema):
     accept: bool
-    note: str = ""
-    answered_on: date | None = None
+    note: LongText = ""
+    answered_on: Day | None = None
 
 
-class CompleteIn(InputSchema):
-    outcome: str
+class ReferralCompleteIn(InputSchema):
+    outcome: LongText
 
 
 def _referral(user, referral_id: int) -> Referral:
@@ -86,8 +87,8 @@ def _referral(user, referral_id: int) -> Referral:
 def list_referrals(
     request,
     response: HttpResponse,
-    box: str = "received",
-    status: str = "",
+    box: Word = "received",
+    status: Word = "",
     overdue: bool = False,
 ):
     user = request.auth
@@ -136,7 +137,7 @@ def create_referral(request, payload: ReferralIn, response: HttpResponse):
 
 
 @router.get("/referrals/{int:referral_id}", response=ReferralOut, summary="One referral")
-def get_referral(request, referral_id: int, response: HttpResponse):
+def get_referral(request, referral_id: Id, response: HttpResponse):
     user = request.auth
     referral = _referral(user, referral_id)
     privacy.log_access(user, "referral_view", referral.resident, detail={"referral": referral.pk})
@@ -147,7 +148,7 @@ def get_referral(request, referral_id: int, response: HttpResponse):
 @router.post(
     "/referrals/{int:referral_id}/answer", response=ReferralOut, summary="Accept or decline"
 )
-def answer_referral(request, referral_id: int, payload: AnswerIn, response: HttpResponse):
+def answer_referral(request, referral_id: Id, payload: AnswerIn, response: HttpResponse):
     user = request.auth
     require(user, "casework.change_referral")
     referral = _referral(user, referral_id)
@@ -165,7 +166,9 @@ def answer_referral(request, referral_id: int, payload: AnswerIn, response: Http
 @router.post(
     "/referrals/{int:referral_id}/complete", response=ReferralOut, summary="Record the outcome"
 )
-def complete_referral(request, referral_id: int, payload: CompleteIn, response: HttpResponse):
+def complete_referral(
+    request, referral_id: Id, payload: ReferralCompleteIn, response: HttpResponse
+):
     user = request.auth
     require(user, "casework.change_referral")
     referral = _referral(user, referral_id)

@@ -35,6 +35,18 @@ from shegong.casework.selectors.residents import (
 )
 from shegong.casework.services import residents as services
 from shegong.core.api import ErrorOut, InputSchema, require
+from shegong.core.inputs import (
+    Code,
+    Count,
+    Day,
+    Id,
+    LongText,
+    PageNumber,
+    PageSize,
+    Search,
+    Text,
+    Word,
+)
 from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
 from shegong.core.validators import mask_national_id
 from shegong.geo.models import Division, Level
@@ -80,34 +92,34 @@ class ResidentPage(Schema):
     results: list[ResidentOut]
 
 
-class ResidentFilters(Schema):
-    community: str = ""
+class ResidentFilters(InputSchema):
+    community: Code = ""
     group: SpecialGroup | None = None
-    age_band: str = Field("", description="under_14, under_18, adult or elder")
-    sort: str = Field("name", description="name, -name, community, -community or newest")
-    page: int = Field(1, ge=1)
-    page_size: int = Field(50, ge=1, le=500)
+    age_band: Word = Field("", description="under_14, under_18, adult or elder")
+    sort: Word = Field("name", description="name, -name, community, -community or newest")
+    page: PageNumber = Field(1, ge=1)
+    page_size: PageSize = Field(50, ge=1, le=500)
 
 
 class SearchIn(InputSchema):
-    name: str = ""
-    national_id: str = ""
+    name: Search = ""
+    national_id: Code = ""
 
 
 class ResidentIn(InputSchema):
-    name: str
-    national_id: str
-    community_code: str
-    phone: str = ""
-    registered_in_code: str | None = None
-    notes: str = ""
-    moved_in_on: date | None = None
+    name: Text
+    national_id: Code
+    community_code: Code
+    phone: Text = ""
+    registered_in_code: Code | None = None
+    notes: LongText = ""
+    moved_in_on: Day | None = None
 
 
 class TransferIn(InputSchema):
-    to_community_code: str
-    moved_on: date | None = None
-    reason: str = ""
+    to_community_code: Code
+    moved_on: Day | None = None
+    reason: LongText = ""
 
 
 class TransferOut(Schema):
@@ -130,19 +142,19 @@ class StatusOut(Schema):
     certificate_number: str = Field(description="Masked for roles without identity.")
 
 
-class StatusIn(InputSchema):
+class ResidentStatusIn(InputSchema):
     group: SpecialGroup
-    started_on: date
-    review_on: date | None = None
-    ended_on: date | None = None
-    evidence: str = ""
-    disability_category: int | None = None
-    disability_grade: int | None = None
-    certificate_number: str = ""
+    started_on: Day
+    review_on: Day | None = None
+    ended_on: Day | None = None
+    evidence: LongText = ""
+    disability_category: Count | None = None
+    disability_grade: Count | None = None
+    certificate_number: Text = ""
 
 
-class EndIn(InputSchema):
-    ended_on: date | None = None
+class ResidentStatusEndIn(InputSchema):
+    ended_on: Day | None = None
 
 
 class ConsentOut(Schema):
@@ -157,17 +169,17 @@ class ConsentOut(Schema):
 
 class ConsentIn(InputSchema):
     purpose: ConsentPurpose
-    given_on: date
-    given_by_name: str = ""
+    given_on: Day
+    given_by_name: Text = ""
     given_by_guardian: bool = False
 
 
-class BreakGlassIn(InputSchema):
-    reason: str = ""
-    minutes: int = privacy.GRANT_MINUTES_DEFAULT
+class ResidentBreakGlassIn(InputSchema):
+    reason: LongText = ""
+    minutes: Count = privacy.GRANT_MINUTES_DEFAULT
 
 
-class GrantOut(Schema):
+class ResidentGrantOut(Schema):
     resident_id: int
     expires_at: datetime
 
@@ -330,7 +342,7 @@ def search_residents(request, payload: SearchIn, response: HttpResponse):
     response={200: ResidentDetailOut, 403: ErrorOut},
     summary="One resident (access logged)",
 )
-def get_resident(request, resident_id: int, response: HttpResponse):
+def get_resident(request, resident_id: Id, response: HttpResponse):
     user = request.auth
     privacy.no_store(response)
     resident = _resident(request, resident_id)
@@ -369,7 +381,7 @@ def create_resident(request, payload: ResidentIn, response: HttpResponse):
     response={200: TransferOut, 403: ErrorOut},
     summary="Move a resident to another community of the city",
 )
-def transfer_resident(request, resident_id: int, payload: TransferIn, response: HttpResponse):
+def transfer_resident(request, resident_id: Id, payload: TransferIn, response: HttpResponse):
     user = request.auth
     privacy.no_store(response)
     resident = _resident(request, resident_id, CHANGE)
@@ -403,7 +415,7 @@ def transfer_resident(request, resident_id: int, payload: TransferIn, response: 
     response={200: list[StatusOut], 403: ErrorOut},
     summary="A resident's special-group statuses (history)",
 )
-def list_resident_statuses(request, resident_id: int, response: HttpResponse):
+def list_resident_statuses(request, resident_id: Id, response: HttpResponse):
     user = request.auth
     privacy.no_store(response)
     require(user, "casework.view_specialstatus")
@@ -419,7 +431,9 @@ def list_resident_statuses(request, resident_id: int, response: HttpResponse):
     response={201: StatusOut, 403: ErrorOut},
     summary="Add a special-group status",
 )
-def add_resident_status(request, resident_id: int, payload: StatusIn, response: HttpResponse):
+def add_resident_status(
+    request, resident_id: Id, payload: ResidentStatusIn, response: HttpResponse
+):
     user = request.auth
     privacy.no_store(response)
     require(user, "casework.add_specialstatus")
@@ -435,7 +449,7 @@ def add_resident_status(request, resident_id: int, payload: StatusIn, response: 
     response={200: StatusOut, 403: ErrorOut},
     summary="End a special-group status",
 )
-def end_status(request, status_id: int, payload: EndIn, response: HttpResponse):
+def end_status(request, status_id: Id, payload: ResidentStatusEndIn, response: HttpResponse):
     user = request.auth
     privacy.no_store(response)
     require(user, "casework.change_specialstatus")
@@ -457,7 +471,7 @@ def end_status(request, status_id: int, payload: EndIn, response: HttpResponse):
     response={200: list[ConsentOut], 403: ErrorOut},
     summary="A resident's consents",
 )
-def list_resident_consents(request, resident_id: int, response: HttpResponse):
+def list_resident_consents(request, resident_id: Id, response: HttpResponse):
     user = request.auth
     privacy.no_store(response)
     require(user, "casework.view_consent")
@@ -473,7 +487,7 @@ def list_resident_consents(request, resident_id: int, response: HttpResponse):
     response={201: ConsentOut, 403: ErrorOut},
     summary="Record a consent",
 )
-def add_resident_consent(request, resident_id: int, payload: ConsentIn, response: HttpResponse):
+def add_resident_consent(request, resident_id: Id, payload: ConsentIn, response: HttpResponse):
     user = request.auth
     privacy.no_store(response)
     require(user, "casework.add_consent")
@@ -489,10 +503,12 @@ def add_resident_consent(request, resident_id: int, payload: ConsentIn, response
 
 @router.post(
     "/residents/{int:resident_id}/break-glass",
-    response={201: GrantOut},
+    response={201: ResidentGrantOut},
     summary="Open a protected resident for a stated reason, for a limited time",
 )
-def break_glass_resident(request, resident_id: int, payload: BreakGlassIn, response: HttpResponse):
+def break_glass_resident(
+    request, resident_id: Id, payload: ResidentBreakGlassIn, response: HttpResponse
+):
     """Refused (422, and the refusal logged) without a reason of at least 5 characters."""
     user = request.auth
     privacy.no_store(response)

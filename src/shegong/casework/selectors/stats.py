@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from shegong.casework import privacy
 from shegong.casework.models import ServiceMonthTotal, ServiceRecord
+from shegong.core.permissions import MissingPermission
 from shegong.core.scoping import scope_filter
 
 STATS_PERM = "casework.view_servicestats"
@@ -66,7 +67,7 @@ def scoped_records(user, area_code: str | None = None):
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         raise PermissionDenied
     if not user.has_perm(STATS_PERM):
-        raise PermissionDenied
+        raise MissingPermission(STATS_PERM)
     qs = ServiceRecord.objects.filter(scope_filter(ServiceRecord, user))
     if area_code:
         prefix = user.scope_prefix or "\x00"

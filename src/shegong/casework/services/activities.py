@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from shegong.casework.models import (
 )
 from shegong.casework.services.records import service_record_create
 from shegong.core.audit import audit_record
+from shegong.core.permissions import MissingPermission
 from shegong.core.validators import clean_text
 
 
@@ -43,7 +44,7 @@ def activity_create(
     future; its participants are recorded once it has been held."""
     if actor is not None:
         if not actor.has_perm("casework.add_activity"):
-            raise PermissionDenied
+            raise MissingPermission("casework.add_activity")
         if not actor.scope_prefix or not facility.division.code.startswith(actor.scope_prefix):
             raise Http404
     errors: dict[str, list[str]] = {}
@@ -106,7 +107,7 @@ def activity_record(
     as one service record (method "community", dated the activity's day), and keep the
     summary on the activity. Once only: a second record would count the people twice."""
     if actor is not None and not actor.has_perm("casework.change_activity"):
-        raise PermissionDenied
+        raise MissingPermission("casework.change_activity")
     if ServiceRecord.objects.filter(activity=activity).exists():
         raise ValidationError(
             {"activity": [_("The participants of this activity are already recorded.")]}

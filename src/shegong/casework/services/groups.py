@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -30,6 +30,7 @@ from shegong.casework.models import (
 )
 from shegong.casework.services.records import service_record_create
 from shegong.core.audit import audit_record
+from shegong.core.permissions import MissingPermission
 from shegong.core.scoping import VIEW
 from shegong.core.validators import check_not_future, clean_text
 
@@ -40,7 +41,7 @@ def _check(actor, perm: str, code: str) -> None:
     if actor is None:
         return
     if not actor.has_perm(perm):
-        raise PermissionDenied
+        raise MissingPermission(perm)
     if not actor.scope_prefix or not code.startswith(actor.scope_prefix):
         raise Http404
 
@@ -234,7 +235,7 @@ def group_session_record(
     after the last one, its attendees (members only) as recipients — person-times = the
     attendees — and the summary as its notes."""
     if actor is not None and not actor.has_perm("casework.view_workgroup"):
-        raise PermissionDenied
+        raise MissingPermission("casework.view_workgroup")
     if not attendees and not headcount:
         raise ValidationError({"residents": [_("Mark who attended the session.")]})
     return service_record_create(

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.http import Http404
@@ -41,6 +41,7 @@ from shegong.casework.models import (
     WorkGroup,
 )
 from shegong.core.audit import audit_record
+from shegong.core.permissions import MissingPermission
 from shegong.core.rows import insert_row, insert_values
 from shegong.core.scoping import VIEW
 
@@ -135,7 +136,7 @@ def service_record_create(
     errors: dict[str, list[str]] = {}
     if actor is not None:
         if not actor.has_perm("casework.add_servicerecord"):
-            raise PermissionDenied
+            raise MissingPermission("casework.add_servicerecord")
         if not _in_scope(actor, facility.division.code):
             raise Http404
     if facility.status == "closed":

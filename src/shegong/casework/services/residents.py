@@ -14,7 +14,7 @@ import re
 from datetime import date
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404
@@ -34,6 +34,7 @@ from shegong.casework.models import (
 )
 from shegong.core.audit import audit_record
 from shegong.core.crypto import lookup_hash
+from shegong.core.permissions import MissingPermission
 from shegong.core.validators import (
     check_not_future,
     clean_text,
@@ -79,7 +80,7 @@ def _check(actor, perm: str, division: Division) -> None:
     if actor is None:
         return
     if not actor.has_perm(perm):
-        raise PermissionDenied
+        raise MissingPermission(perm)
     prefix = actor.scope_prefix
     if not prefix or not division.code.startswith(prefix):
         raise Http404

@@ -41,7 +41,7 @@ from shegong.casework.models import (
 )
 from shegong.casework.selectors import cases as selectors
 from shegong.casework.services import cases as services
-from shegong.core.forms import DateInput, add_service_errors
+from shegong.core.forms import BoundedForm, DateInput, add_service_errors
 from shegong.core.permissions import permission_required_or_403
 from shegong.core.scoping import VIEW, get_scoped_or_404
 from shegong.core.xlsx import xlsx_response
@@ -54,7 +54,7 @@ no_store = privacy.no_store
 # --- forms ----------------------------------------------------------------------------------
 
 
-class CaseFilterForm(forms.Form):
+class CaseFilterForm(BoundedForm):
     q = forms.CharField(label=gettext_lazy("Case number"), required=False, max_length=40)
     stage = forms.ChoiceField(
         label=gettext_lazy("Stage"),
@@ -79,7 +79,7 @@ class CaseFilterForm(forms.Form):
         return {k: v for k, v in self.cleaned_data.items() if v not in ("", None, False)}
 
 
-class CaseOpenForm(forms.Form):
+class CaseOpenForm(BoundedForm):
     facility = forms.ModelChoiceField(
         label=gettext_lazy("Held by"), queryset=Facility.objects.none()
     )
@@ -122,7 +122,7 @@ class CaseOpenForm(forms.Form):
             self.fields[name].label_from_instance = lambda u: f"{u} ({u.division.name})"
 
 
-class DecideForm(forms.Form):
+class DecideForm(BoundedForm):
     decision = forms.ChoiceField(
         label=gettext_lazy("Decision"),
         choices=[("accept", gettext_lazy("Accept the case")), ("decline", gettext_lazy("Decline"))],
@@ -134,12 +134,12 @@ class DecideForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(BoundedForm):
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=300)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class StageForm(forms.Form):
+class StageForm(BoundedForm):
     """The current stage's content, saved (``action=save``) or with the step to the next
     stage (``action=advance``). Closing asks for an explicit confirmation."""
 
@@ -204,14 +204,14 @@ class StageForm(forms.Form):
         }
 
 
-class GoalForm(forms.Form):
+class GoalForm(BoundedForm):
     text = forms.CharField(label=gettext_lazy("Goal"), max_length=300)
     priority = forms.IntegerField(
         label=gettext_lazy("Priority"), min_value=1, max_value=9, initial=1
     )
 
 
-class NoteForm(forms.Form):
+class NoteForm(BoundedForm):
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=CaseNoteKind.choices)
     written_on = forms.DateField(label=gettext_lazy("Date"), widget=DateInput())
     text = forms.CharField(label=gettext_lazy("Text"), widget=forms.Textarea(attrs={"rows": 4}))
@@ -225,14 +225,14 @@ class NoteForm(forms.Form):
             ]
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(BoundedForm):
     next_review_on = forms.DateField(
         label=gettext_lazy("Next review"), required=False, widget=DateInput()
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class ReassignForm(forms.Form):
+class ReassignForm(BoundedForm):
     assigned_to = forms.ModelChoiceField(
         label=gettext_lazy("Assigned worker"), queryset=User.objects.none()
     )
@@ -256,7 +256,7 @@ class ReassignForm(forms.Form):
         self.fields["supervisor"].queryset = users_with_perm("casework.approve_case", covering=area)
 
 
-class BreakGlassForm(forms.Form):
+class BreakGlassForm(BoundedForm):
     reason = forms.CharField(
         label=gettext_lazy("Why do you need to open this record?"), max_length=300, required=False
     )
@@ -696,7 +696,7 @@ def case_goal_add(request, pk: int):
     return _run(request, case, "goal", GoalForm(request.POST), call, _("The goal was added."))
 
 
-class GoalMarkForm(forms.Form):
+class GoalMarkForm(BoundedForm):
     achieved = forms.ChoiceField(
         choices=[("yes", "yes"), ("no", "no"), ("open", "open")], widget=forms.HiddenInput
     )

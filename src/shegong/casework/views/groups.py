@@ -43,7 +43,7 @@ from shegong.casework.services.groups import (
     group_session_record,
     next_stage,
 )
-from shegong.core.forms import DateInput, add_service_errors
+from shegong.core.forms import BoundedForm, DateInput, add_service_errors
 from shegong.core.permissions import permission_required_or_403
 from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
 from shegong.core.xlsx import xlsx_response
@@ -177,7 +177,7 @@ def group_detail(request, pk: int):
     )
 
 
-class GroupForm(forms.Form):
+class GroupForm(BoundedForm):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
     facility = forms.TypedChoiceField(label=gettext_lazy("Run by"), coerce=int)
     group_type = forms.ChoiceField(label=gettext_lazy("Group type"), choices=GroupType.choices)
@@ -245,7 +245,7 @@ def group_new(request):
     return render(request, "casework/group_form.html", {"form": form})
 
 
-class MemberForm(forms.Form):
+class MemberForm(BoundedForm):
     resident = forms.IntegerField()
 
 
@@ -305,7 +305,7 @@ def group_advance_view(request, pk: int):
     return redirect("casework:group", pk=group.pk)
 
 
-class SessionForm(forms.Form):
+class SessionForm(BoundedForm):
     served_on = forms.DateField(label=gettext_lazy("Date"), widget=DateInput())
     attendees = forms.TypedMultipleChoiceField(
         label=gettext_lazy("Attendees"),
@@ -458,7 +458,7 @@ def activity_detail(request, pk: int):
     )
 
 
-class ActivityForm(forms.Form):
+class ActivityForm(BoundedForm):
     title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
     facility = forms.TypedChoiceField(label=gettext_lazy("Run by"), coerce=int)
     held_on = forms.DateField(label=gettext_lazy("Date"), widget=DateInput())
@@ -518,7 +518,7 @@ def activity_new(request):
     return render(request, "casework/activity_form.html", {"form": form})
 
 
-class ActivityRecordForm(forms.Form):
+class ActivityRecordForm(BoundedForm):
     residents = forms.TypedMultipleChoiceField(
         label=gettext_lazy("Registered participants"),
         required=False,

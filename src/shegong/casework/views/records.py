@@ -35,7 +35,7 @@ from shegong.casework.selectors.records import (
 )
 from shegong.casework.selectors.stats import raw_person_times
 from shegong.casework.services.records import PROJECT_DELIVERY_STAGES, service_record_create
-from shegong.core.forms import DateInput, add_service_errors
+from shegong.core.forms import BoundedForm, DateInput, add_service_errors
 from shegong.core.permissions import permission_required_or_403
 from shegong.core.scoping import VIEW, get_scoped_or_404
 from shegong.core.xlsx import xlsx_response
@@ -80,7 +80,7 @@ def _after_save_url(record: ServiceRecord, resident_ids: list[int]) -> str:
 # --- recording a service ------------------------------------------------------------------
 
 
-class RecordForm(forms.Form):
+class RecordForm(BoundedForm):
     """The service-record form. Residents come from one-tap chips (recent residents, or
     the one the page was opened for) or from the list of residents in the user's area; the
     service checks each is in scope."""
@@ -261,7 +261,7 @@ def record_new(request):
 # --- the list of service records -----------------------------------------------------------
 
 
-class RecordFilterForm(forms.Form):
+class RecordFilterForm(BoundedForm):
     start = forms.DateField(label=gettext_lazy("From"), required=False, widget=DateInput())
     end = forms.DateField(label=gettext_lazy("To"), required=False, widget=DateInput())
     method = forms.ChoiceField(

@@ -28,7 +28,7 @@ from shegong.casework import privacy
 from shegong.casework.models import Case, Referral, ReferralStatus, Resident
 from shegong.casework.selectors import referrals as selectors
 from shegong.casework.services import referrals as services
-from shegong.core.forms import DateInput, add_service_errors
+from shegong.core.forms import BoundedForm, DateInput, add_service_errors
 from shegong.core.permissions import permission_required_or_403
 from shegong.core.scoping import VIEW, get_scoped_or_404
 from shegong.core.xlsx import xlsx_response
@@ -38,7 +38,7 @@ PAGE_SIZE = 50
 no_store = privacy.no_store
 
 
-class ReferralForm(forms.Form):
+class ReferralForm(BoundedForm):
     from_facility = forms.ModelChoiceField(
         label=gettext_lazy("Referred from"), queryset=Facility.objects.none()
     )
@@ -85,7 +85,7 @@ class ReferralForm(forms.Form):
         ]
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(BoundedForm):
     decision = forms.ChoiceField(
         label=gettext_lazy("Answer"),
         choices=[("accept", gettext_lazy("Accept")), ("decline", gettext_lazy("Decline"))],
@@ -94,7 +94,7 @@ class AnswerForm(forms.Form):
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=300)
 
 
-class CompleteForm(forms.Form):
+class CompleteForm(BoundedForm):
     outcome = forms.CharField(
         label=gettext_lazy("Outcome"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
     )

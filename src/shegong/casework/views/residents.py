@@ -51,7 +51,7 @@ from shegong.casework.selectors.residents import (
     resident_timeline,
 )
 from shegong.casework.services import residents as services
-from shegong.core.forms import DateInput, NoEchoInput, add_service_errors
+from shegong.core.forms import BoundedForm, DateInput, NoEchoInput, add_service_errors
 from shegong.core.permissions import permission_required_or_403
 from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
 from shegong.core.validators import mask_national_id
@@ -84,7 +84,7 @@ SORT_LABELS = {
 # --- forms ------------------------------------------------------------------------------------
 
 
-class ListForm(forms.Form):
+class ListForm(BoundedForm):
     """The list's search box (POSTed) and filters (GET)."""
 
     q = forms.CharField(
@@ -140,7 +140,7 @@ class ListForm(forms.Form):
         }
 
 
-class ResidentForm(forms.Form):
+class ResidentForm(BoundedForm):
     """Registering a resident."""
 
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
@@ -170,7 +170,7 @@ class ResidentForm(forms.Form):
         return _division_field(self.cleaned_data.get("registered_in"))
 
 
-class ResidentEditForm(forms.Form):
+class ResidentEditForm(BoundedForm):
     """Editing a resident (the version seen travels with the form)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -194,7 +194,7 @@ class ResidentEditForm(forms.Form):
         return _division_field(self.cleaned_data.get("registered_in"))
 
 
-class TransferForm(forms.Form):
+class TransferForm(BoundedForm):
     to_community = forms.CharField(
         label=gettext_lazy("Move to community (12-digit code)"),
         max_length=12,
@@ -214,7 +214,7 @@ class TransferForm(forms.Form):
         return division
 
 
-class StatusForm(forms.Form):
+class StatusForm(BoundedForm):
     group = forms.ChoiceField(label=gettext_lazy("Special group"), choices=SpecialGroup.choices)
     started_on = forms.DateField(label=gettext_lazy("Start"), widget=DateInput())
     review_on = forms.DateField(label=gettext_lazy("Review"), required=False, widget=DateInput())
@@ -245,11 +245,11 @@ class StatusForm(forms.Form):
     )
 
 
-class EndForm(forms.Form):
+class EndForm(BoundedForm):
     ended_on = forms.DateField(label=gettext_lazy("End"), widget=DateInput())
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(BoundedForm):
     purpose = forms.ChoiceField(label=gettext_lazy("Purpose"), choices=ConsentPurpose.choices)
     given_on = forms.DateField(label=gettext_lazy("Given on"), widget=DateInput())
     given_by_guardian = forms.BooleanField(
@@ -263,11 +263,11 @@ class ConsentForm(forms.Form):
     )
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(BoundedForm):
     withdrawn_on = forms.DateField(label=gettext_lazy("Withdrawn on"), widget=DateInput())
 
 
-class MemberForm(forms.Form):
+class MemberForm(BoundedForm):
     member_national_id = forms.CharField(
         label=gettext_lazy("The member's national ID"),
         max_length=18,
@@ -284,7 +284,7 @@ class MemberForm(forms.Form):
     )
 
 
-class GuardianForm(forms.Form):
+class GuardianForm(BoundedForm):
     guardian_national_id = forms.CharField(
         label=gettext_lazy("The guardian's national ID"),
         max_length=18,
@@ -299,7 +299,7 @@ class GuardianForm(forms.Form):
     )
 
 
-class BreakGlassForm(forms.Form):
+class BreakGlassForm(BoundedForm):
     # Not required here: the refusal without a reason is privacy's (and logged there).
     reason = forms.CharField(
         label=gettext_lazy("Why do you need to open this record?"),
