@@ -128,7 +128,7 @@ def fuzz_world(django_db_setup, django_db_blocker, fuzz_media):
                 username=f"fuzz-{role}",
                 organisation=_organisation(agency),
             )
-            own, _raw = api_token_create(user=user, name="own")
+            own, _raw = api_token_create(user=user, name="own", two_factor=True)
             users[role] = (user, own.pk)
         build_casework(net, users)
         yield {role: user for role, (user, _own) in users.items()}

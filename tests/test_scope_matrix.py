@@ -282,6 +282,34 @@ ENDPOINTS: dict[str, Endpoint] = {
     "accounts:users": Endpoint(
         perm="accounts.view_user", no_leak=_html_lacks(lambda c: c.outsider.username)
     ),
+    # user administration (security administrators, within their area)
+    "accounts:user_create": Endpoint(perm="accounts.add_user"),
+    "accounts:user_import": Endpoint(perm="accounts.add_user"),
+    "accounts:user_import_template": Endpoint(perm="accounts.add_user"),
+    "accounts:user_edit": Endpoint(
+        perm="accounts.change_user",
+        inside=lambda c: {"pk": _target(c).pk},
+        outside=lambda c: {"pk": c.outsider.pk},
+    ),
+    "accounts:user_active": Endpoint(
+        method="post",
+        perm="accounts.change_user",
+        ok=302,
+        inside=lambda c: {"pk": _target(c).pk},
+        outside=lambda c: {"pk": c.outsider.pk},
+        body={"active": "0"},
+    ),
+    "accounts:user_password_link": Endpoint(
+        method="post",
+        perm="accounts.change_user",
+        inside=lambda c: {"pk": _target(c).pk},
+        outside=lambda c: {"pk": c.outsider.pk},
+    ),
+    # setting a password through a one-time link: public; without a usable link, 404
+    "accounts:set_password": Endpoint(public=True, ok=404),
+    "accounts:set_password_link": Endpoint(
+        public=True, ok=404, inside=lambda c: {"key": "not-a-link"}
+    ),
     "accounts:two_factor_reset": Endpoint(
         method="post",
         perm="accounts.change_user",
@@ -301,6 +329,71 @@ ENDPOINTS: dict[str, Endpoint] = {
     "api:openapi-view": Endpoint(),
     "api:api-root": Endpoint(api=True, public=True, ok=404),  # ninja's placeholder: always 404
     "api:me": Endpoint(api=True),
+    "api:list_users": Endpoint(
+        api=True,
+        perm="accounts.view_user",
+        no_leak=lambda c, r: all(u["username"] != c.outsider.username for u in r.json()["results"]),
+    ),
+    "api:create_user": Endpoint(
+        api=True,
+        method="post",
+        perm="accounts.add_user",
+        ok=201,
+        body=lambda c, inside: {
+            "username": f"matrix-new-{c.user.role}",
+            "full_name": "新用户",
+            "role": "room_worker",
+            "division_code": c.inside_code if inside else c.outside_code,
+        },
+    ),
+    "api:get_user": Endpoint(
+        api=True,
+        perm="accounts.view_user",
+        inside=lambda c: {"user_id": _target(c).pk},
+        outside=lambda c: {"user_id": c.outsider.pk},
+    ),
+    "api:change_user": Endpoint(
+        api=True,
+        method="patch",
+        perm="accounts.change_user",
+        inside=lambda c: {"user_id": _target(c).pk},
+        outside=lambda c: {"user_id": c.outsider.pk},
+        body=lambda c, inside: {
+            "full_name": "改名",
+            "role": "room_worker",
+            "division_code": c.inside_code,
+        },
+    ),
+    "api:disable_user": Endpoint(
+        api=True,
+        method="post",
+        perm="accounts.change_user",
+        inside=lambda c: {"user_id": _target(c).pk},
+        outside=lambda c: {"user_id": c.outsider.pk},
+    ),
+    "api:enable_user": Endpoint(
+        api=True,
+        method="post",
+        perm="accounts.change_user",
+        inside=lambda c: {"user_id": _target(c).pk},
+        outside=lambda c: {"user_id": c.outsider.pk},
+    ),
+    "api:create_password_link": Endpoint(
+        api=True,
+        method="post",
+        perm="accounts.change_user",
+        ok=201,
+        inside=lambda c: {"user_id": _target(c).pk},
+        outside=lambda c: {"user_id": c.outsider.pk},
+    ),
+    "api:reset_two_factor": Endpoint(
+        api=True,
+        method="post",
+        perm="accounts.change_user",
+        ok=204,
+        inside=lambda c: {"user_id": _target(c).pk},
+        outside=lambda c: {"user_id": c.outsider.pk},
+    ),
     "api:list_tokens": Endpoint(
         api=True, no_leak=lambda c, r: all(t["id"] != c.foreign_token_id for t in r.json())
     ),
@@ -846,6 +939,23 @@ ENDPOINTS: dict[str, Endpoint] = {
         inside=lambda c: {"pk": _job(c.user).pk},
         outside=lambda c: {"pk": _job(c.outsider).pk},
     ),
+    # a job's result file: its creator only
+    "core:job_result": Endpoint(
+        inside=lambda c: {"pk": _job(c.user, result=True).pk},
+        outside=lambda c: {"pk": _job(c.outsider, result=True).pk},
+    ),
+    "api:get_job_result": Endpoint(
+        api=True,
+        inside=lambda c: {"job_id": _job(c.user, result=True).pk},
+        outside=lambda c: {"job_id": _job(c.outsider, result=True).pk},
+    ),
+    "api:start_import": Endpoint(
+        api=True,
+        method="post",
+        perm="accounts.add_user",
+        ok=422,  # the matrix posts no file: allowed roles get past the permission check only
+        inside=lambda c: {"kind": "accounts.users"},
+    ),
     # honours, universities, dispatches pages
     "workforce:honours": Endpoint(
         perm="workforce.view_awardscheme",
@@ -1127,13 +1237,13 @@ def matrix_world(django_db_setup, django_db_blocker, matrix_media):
         net = _network()
         outsider = make_user(Role.ROOM_WORKER, "510104017001", username="outsider-51")
         audit_record(actor=outsider, action="test.outside", object_repr="outsider's action")
-        foreign, _ = api_token_create(user=outsider, name="foreign-token")
+        foreign, _ = api_token_create(user=outsider, name="foreign-token", two_factor=True)
         users = {}
         for role in Role.values:
             inside, _outside = ROLE_DIVISIONS[role]
             agency = net["agency_in"] if role == Role.AGENCY_STAFF else None
             user = make_user(role, inside, organisation=_organisation(agency))
-            own, _ = api_token_create(user=user, name="own-token")
+            own, _ = api_token_create(user=user, name="own-token", two_factor=True)
             users[role] = (user, own.pk)
         build_casework(net, users)
         yield {
@@ -1600,13 +1710,33 @@ def test_outside_scope_changes_nothing(client, ctx_for):
     assert ApiToken.objects.get(pk=ctx.foreign_token_id).revoked_at is None
 
 
-def _job(user: User):
-    """An import job started by ``user`` (only they, and a city admin of the area, see it)."""
+def _job(user: User, result: bool = False):
+    """An import job started by ``user`` (only they, and a city admin of the area, see it),
+    with a result file to download when ``result``."""
+    import base64
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from shegong.core.models import ImportJob
 
+    extra = {}
+    if result:
+        extra = {
+            "result": base64.b64encode(b"PK matrix").decode(),
+            "result_name": "links.xlsx",
+            "result_expires_at": timezone.now() + timedelta(hours=1),
+        }
     return ImportJob.objects.create(
-        kind="workforce.social_workers",
+        kind="accounts.users",
         filename="matrix.xlsx",
         created_by=user,
         division=user.division,
+        status=ImportJob.Status.SUCCEEDED,
+        **extra,
     )
+
+
+def _target(ctx: Ctx) -> User:
+    """A user inside the case's area whom a security administrator may manage."""
+    return make_user(Role.ROOM_WORKER, ctx.inside_code, username=f"target-{ctx.user.role}")

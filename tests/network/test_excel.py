@@ -132,17 +132,33 @@ def test_postings_import_all_or_nothing_and_idempotent(network):
     assert (again.created, again.unchanged) == (0, 1)
 
 
-def test_import_page_lists_every_bad_row(client, network):
-    client.force_login(make_user(Role.STATION_STAFF, "970101001", username="station-page"))
+def test_import_page_queues_a_job_whose_page_lists_every_bad_row(
+    client, network, django_capture_on_commit_callbacks
+):
+    # given a station user's file with a row of another town
+    user = make_user(Role.STATION_STAFF, "970101001", username="station-page")
+    client.force_login(user)
     rows = [
         ["社工室", "970102101001", "外镇社工室", "规划中", "2024-01-01", "政府自办", "", "", ""],
         ["社工室", "970101001002", "西社区社工室", "规划中", "2024-01-01", "政府自办", "", "", ""],
     ]
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from shegong.core.models import ImportJob
+    from shegong.core.tasks import import_job_task
+
     upload = SimpleUploadedFile("rooms.xlsx", sheet(rows))
-    response = client.post("/network/import/", {"kind": "facilities", "file": upload})
-    html = response.content.decode()
-    assert 'data-testid="import-errors"' in html and "<td>2</td>" in html
+    before = Facility.objects.count()
+    # when it is uploaded, the page answers at once with the job's page
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post("/network/import/", {"kind": "facilities", "file": upload})
+    job = ImportJob.objects.get(created_by=user)
+    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
+    assert job.kind == "network.facilities" and job.status == "queued"
+    # and once the worker has run it, the job's page names the bad row and nothing is written
+    assert import_job_task.call(job.pk) == "succeeded"
+    html = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert 'data-testid="errors"' in html and "<td>2</td>" in html
+    assert Facility.objects.count() == before
     template = client.get("/network/import/template/facilities/")
     assert load_workbook(io.BytesIO(template.content)).active["A1"].value == "层级"

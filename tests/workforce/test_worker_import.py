@@ -357,9 +357,9 @@ def test_the_task_imports_in_the_background(
     assert bytes(job.data) == b"" and job.started_at and job.finished_at
     assert counts() == (25, 25, 25)
     # and running the task again does nothing
-    from shegong.workforce.tasks import import_social_workers_task
+    from shegong.core.tasks import import_job_task
 
-    assert import_social_workers_task.call(job.pk) == ImportJob.Status.SUCCEEDED
+    assert import_job_task.call(job.pk) == ImportJob.Status.SUCCEEDED
     assert counts() == (25, 25, 25)
 
 

@@ -39,6 +39,7 @@ class User(AbstractUser):
         related_name="users",
     )
     full_name = models.CharField(_("full name"), max_length=100, blank=True)
+    phone = EncryptedTextField(_("phone"), blank=True, default="")
     organisation = models.ForeignKey(
         "network.SocialOrganisation",
         verbose_name=_("agency"),
@@ -111,6 +112,9 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    # Made from a sign-in that passed the second factor: a token of a role that needs two
+    # factors works only if so (tokens made before the requirement stop until renewed).
+    two_factor = models.BooleanField(_("made after a two-factor sign-in"), default=False)
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -166,3 +170,46 @@ class TwoFactorDevice(models.Model):
     def scope_q(cls, user) -> models.Q:
         """Only one's own device."""
         return models.Q(user_id=user.pk)
+
+
+class SetPasswordLinkQuerySet(RestrictedQuerySet):
+    """Links, scoped by their user's division."""
+
+    def usable(self) -> SetPasswordLinkQuerySet:
+        return self.filter(
+            used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+
+
+class SetPasswordLink(models.Model):
+    """A one-time, expiring link with which a user sets their own password (a new user, or
+    one whose password the security administrator reset): never an emailed or displayed
+    password. Stored only as the hash of its secret; a newer link for the same user revokes
+    the older ones."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="password_links"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = SetPasswordLinkQuerySet.as_manager()
+    scope_path = "user__division__code"
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("set-password link")
+        verbose_name_plural = _("set-password links")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def usable(self) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()

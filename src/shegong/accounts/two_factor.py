@@ -34,6 +34,20 @@ LOCK = timedelta(minutes=15)
 ISSUER = "Shegong"
 
 
+# Set in the session by a sign-in that passed the code step.
+TWO_FACTOR_SESSION_KEY = "two_factor_verified"
+
+
+def passed_two_factors(request) -> bool:
+    """Whether the caller passed the second factor: a session signed in with a code, or an
+    API token made from such a session."""
+    token = getattr(request, "api_token", None)
+    if token is not None:
+        return bool(token.two_factor)
+    session = getattr(request, "session", None)
+    return bool(session is not None and session.get(TWO_FACTOR_SESSION_KEY))
+
+
 def two_factor_required(user: User) -> bool:
     """Whether ``user`` must give a code to sign in: everyone who has an authenticator, and
     (when required, i.e. outside demo mode) every role that can see personal data."""

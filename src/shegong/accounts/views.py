@@ -1,4 +1,6 @@
-"""Sign in and out, personal API tokens, and the user list for security administrators."""
+"""Sign in and out, personal API tokens, setting a password through a one-time link, and
+user administration for security administrators (list, create, edit, disable and enable,
+one-time set-password links, two-factor reset, bulk onboarding from .xlsx)."""
 
 import time
 
@@ -6,19 +8,40 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from shegong.accounts.forms import LoginForm, TokenCreateForm, TwoFactorForm
+from shegong.accounts.forms import (
+    LoginForm,
+    SetPasswordForm,
+    TokenCreateForm,
+    TwoFactorForm,
+    UserForm,
+)
+from shegong.accounts.io import USER_COLUMNS, USER_IMPORT_KIND, user_template
 from shegong.accounts.models import ApiToken, TwoFactorDevice, User
-from shegong.accounts.services import api_token_create, api_token_revoke
+from shegong.accounts.services import (
+    api_token_create,
+    api_token_revoke,
+    password_link_create,
+    password_link_find,
+    password_link_hours,
+    password_set_by_link,
+    user_create,
+    user_set_active,
+    user_update,
+)
 from shegong.accounts.two_factor import (
+    TWO_FACTOR_SESSION_KEY,
     device_confirmed,
+    passed_two_factors,
     provisioning_uri,
     qr_svg,
     two_factor_begin,
@@ -26,10 +49,16 @@ from shegong.accounts.two_factor import (
     two_factor_reset,
     two_factor_verify,
 )
+from shegong.core.forms import add_service_errors
+from shegong.core.inputs import get_text
 from shegong.core.middleware import client_ip
 from shegong.core.permissions import permission_required_or_403
 from shegong.core.roles import Role
-from shegong.core.scoping import CHANGE, get_scoped_or_404
+from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
+from shegong.core.validators import mask_phone
+from shegong.core.views import import_page
+from shegong.core.xlsx import xlsx_bytes_response
+from shegong.geo.models import Division
 
 PENDING_USER = "two_factor_user"
 PENDING_SINCE = "two_factor_since"
@@ -80,6 +109,7 @@ def two_factor(request):
             for key in (PENDING_USER, PENDING_SINCE, PENDING_NEXT):
                 request.session.pop(key, None)
             auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session[TWO_FACTOR_SESSION_KEY] = True
             if not url_has_allowed_host_and_scheme(
                 target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
             ):
@@ -109,13 +139,14 @@ def token_list(request):
         try:
             _token, new_secret = api_token_create(
                 user=request.user,
+                two_factor=passed_two_factors(request),
                 name=form.cleaned_data["name"],
                 expires_at=form.cleaned_data["expires_at"],
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            add_service_errors(form, exc)
+        except PermissionDenied as exc:  # a role that needs two factors, signed in without
+            form.add_error(None, str(exc))
         else:
             form = TokenCreateForm()
     tokens = ApiToken.objects.restrict(request.user, "view")
@@ -142,24 +173,32 @@ def token_revoke(request, pk: int):
 @require_GET
 @permission_required_or_403("accounts.view_user")
 def user_list(request):
-    """Users in the security administrator's scope, searchable and filtered by role."""
+    """Users in the security administrator's scope: search, filters by role and status,
+    last sign-in; the actions to edit, disable or enable, and give a password link."""
     users = (
         User.objects.restrict(request.user, "view")
         .select_related("division")
         .annotate(has_two_factor=Exists(TwoFactorDevice.objects.filter(user=OuterRef("pk"))))
     )
-    query = request.GET.get("q", "").strip()
+    query = get_text(request, "q")
     role = request.GET.get("role", "")
+    active = request.GET.get("active", "")
     if query:
-        users = users.filter(username__icontains=query) | users.filter(full_name__icontains=query)
+        users = users.filter(Q(username__icontains=query) | Q(full_name__icontains=query))
     if role in Role.values:
         users = users.filter(role=role)
+    if active in ("yes", "no"):
+        users = users.filter(is_active=active == "yes")
     page = Paginator(users.order_by("username"), 50).get_page(request.GET.get("page"))
-    return render(
+    for user in page.object_list:
+        user.masked_phone = mask_phone(user.phone) if user.phone else ""
+    response = render(
         request,
         "accounts/user_list.html",
-        {"page": page, "query": query, "role": role, "roles": Role.choices},
+        {"page": page, "query": query, "role": role, "active": active, "roles": Role.choices},
     )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -175,3 +214,215 @@ def two_factor_reset_view(request, pk: int):
             % {"name": user.username},
         )
     return redirect("accounts:users")
+
+
+# --- User administration (security administrators) ------------------------------------------
+
+
+def _agencies(user):
+    from shegong.network.models import SocialOrganisation
+
+    return (
+        SocialOrganisation.objects.restrict(user, VIEW)
+        .filter(is_social_work_agency=True)
+        .order_by("name")
+    )
+
+
+def _division(request, form) -> Division | None:
+    code = form.cleaned_data["division_code"].strip()
+    division = (
+        Division.objects.restrict(request.user, VIEW).filter(code=code, is_grouping=False).first()
+    )
+    if division is None:
+        form.add_error("division_code", _("No division with this code in your area."))
+    return division
+
+
+def _link_page(request, user: User, raw: str, *, created: bool = False):
+    """The one-time set-password link, shown once (never stored in clear, never emailed)."""
+    link = request.build_absolute_uri(reverse("accounts:set_password_link", kwargs={"key": raw}))
+    response = render(
+        request,
+        "accounts/password_link.html",
+        {"target": user, "link": link, "created": created, "hours": password_link_hours()},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@permission_required_or_403("accounts.add_user")
+def user_create_view(request):
+    """Create a user with a role and a division; they set their password through a
+    one-time link, shown on the next page."""
+    form = UserForm(request.POST or None, agencies=_agencies(request.user))
+    if request.method == "POST" and form.is_valid():
+        division = _division(request, form)
+        if division is not None:
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    user = user_create(
+                        actor=request.user,
+                        username=data["username"],
+                        full_name=data["full_name"],
+                        role=data["role"],
+                        division=division,
+                        organisation=data["organisation"],
+                        phone=data["phone"],
+                    )
+                    raw = password_link_create(actor=request.user, user=user)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                return _link_page(request, user, raw, created=True)
+    return render(request, "accounts/user_form.html", {"form": form, "target": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@permission_required_or_403("accounts.change_user")
+def user_edit_view(request, pk: int):
+    """Change a user's name, role, division, agency or phone."""
+    target = get_scoped_or_404(User.objects.select_related("division"), request.user, CHANGE, pk=pk)
+    initial = {
+        "full_name": target.full_name,
+        "role": target.role,
+        "division_code": target.division.code,
+        "organisation": target.organisation_id,
+        "phone": target.phone,
+    }
+    form = UserForm(
+        request.POST or None, initial=initial, agencies=_agencies(request.user), editing=True
+    )
+    if request.method == "POST" and form.is_valid():
+        division = _division(request, form)
+        if division is not None:
+            data = form.cleaned_data
+            try:
+                user_update(
+                    actor=request.user,
+                    user=target,
+                    full_name=data["full_name"],
+                    role=data["role"],
+                    division=division,
+                    organisation=data["organisation"],
+                    phone=data["phone"],
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("The user %(name)s was saved.") % {"name": target})
+                return redirect("accounts:users")
+    response = render(request, "accounts/user_form.html", {"form": form, "target": target})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+@permission_required_or_403("accounts.change_user")
+def user_active_view(request, pk: int):
+    """Disable a user (their sessions, tokens and links stop at once) or enable them again."""
+    target = get_scoped_or_404(User, request.user, CHANGE, pk=pk)
+    active = request.POST.get("active") == "1"
+    try:
+        user_set_active(actor=request.user, user=target, active=active)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            (_("%(name)s may sign in again.") if active else _("%(name)s can no longer sign in."))
+            % {"name": target},
+        )
+    return redirect("accounts:users")
+
+
+@login_required
+@require_POST
+@permission_required_or_403("accounts.change_user")
+def user_password_link_view(request, pk: int):
+    """Make a new one-time set-password link for a user (a forgotten password): their older
+    links stop working; their password keeps working until they set a new one."""
+    target = get_scoped_or_404(User, request.user, CHANGE, pk=pk)
+    try:
+        raw = password_link_create(actor=request.user, user=target)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("accounts:users")
+    return _link_page(request, target, raw)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@permission_required_or_403("accounts.add_user")
+def user_import_view(request):
+    """Upload an .xlsx of users; the import runs in the background and its page gives the
+    one-time set-password links of the new users as an .xlsx."""
+    return import_page(
+        request,
+        kinds={"users": (USER_IMPORT_KIND, _("Users"))},
+        title=_("Import users"),
+        intro=_(
+            "Create many users at once. The whole file is checked first: if any row is wrong, "
+            "nothing is imported and every wrong row is listed with its reason. When the "
+            "import has finished, its page gives an .xlsx with a one-time link for each new "
+            "user to set their password: hand each link to its user. Importing the same file "
+            "again creates nobody and gives fresh links to those who have not set a password "
+            "yet."
+        ),
+        templates=[(reverse("accounts:user_import_template"), _("Download the template (.xlsx)"))],
+        columns=USER_COLUMNS,
+    )
+
+
+@login_required
+@require_GET
+@permission_required_or_403("accounts.add_user")
+def user_import_template_view(request):
+    """The users template (.xlsx)."""
+    return xlsx_bytes_response("users-template.xlsx", user_template())
+
+
+# --- Setting a password through a one-time link (no sign-in) -------------------------------
+
+SET_PASSWORD_KEY = "set_password_key"
+
+
+@require_GET
+def set_password_link_view(request, key: str):
+    """The link itself: remembered in the session and taken out of the address (so it is not
+    left in the browser's history or sent on as a referrer), then the form."""
+    if password_link_find(key) is None:
+        return render(request, "accounts/set_password.html", {"invalid": True}, status=404)
+    request.session[SET_PASSWORD_KEY] = key
+    return redirect("accounts:set_password")
+
+
+@require_http_methods(["GET", "POST"])
+def set_password_view(request):
+    """Set one's password with the link remembered in the session."""
+    key = request.session.get(SET_PASSWORD_KEY, "")
+    link = password_link_find(key)
+    if link is None:
+        return render(request, "accounts/set_password.html", {"invalid": True}, status=404)
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            password_set_by_link(raw=key, password=form.cleaned_data["password1"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            request.session.pop(SET_PASSWORD_KEY, None)
+            messages.success(request, _("Your password is set: sign in with it."))
+            return redirect("accounts:login")
+    response = render(request, "accounts/set_password.html", {"form": form, "target": link.user})
+    response["Cache-Control"] = "no-store"
+    return response

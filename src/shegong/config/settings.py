@@ -110,6 +110,8 @@ ALLOWED_HOSTS = env_list("SHEGONG_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env_list("SHEGONG_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # first, so that its `createsuperuser` (which says to use `createadmin`) is the one run
+    "shegong.accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -120,7 +122,6 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks_db",
     "shegong.core",
-    "shegong.accounts",
     "shegong.geo",
     "shegong.network",
     "shegong.workforce",
@@ -149,6 +150,9 @@ MIDDLEWARE = [
 # Load shedding (core.middleware.LoadSheddingMiddleware): a request that waited longer than
 # this in the server's queue (reverse proxy's X-Request-Start) gets 503 at once; 0 turns it off.
 SHEGONG_QUEUE_LIMIT_MS = int(os.environ.get("SHEGONG_QUEUE_LIMIT_MS", "2000"))
+
+# How long a one-time set-password link works (accounts.services.password_link_create).
+SHEGONG_PASSWORD_LINK_HOURS = int(os.environ.get("SHEGONG_PASSWORD_LINK_HOURS", "72"))
 
 ROOT_URLCONF = "shegong.config.urls"
 WSGI_APPLICATION = "shegong.config.wsgi.application"

@@ -24,7 +24,7 @@ from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
 from pydantic import field_validator
 
-from shegong.accounts.services import api_token_authenticate
+from shegong.accounts.services import api_token_authenticate, api_token_find
 from shegong.core.inputs import PageNumber, PageSize, check_value
 from shegong.core.permissions import MissingPermission, check_perm
 
@@ -53,10 +53,12 @@ class TokenAuth(HttpBearer):
     """``Authorization: Bearer sg_…`` with a personal API token."""
 
     def authenticate(self, request: HttpRequest, token: str):
-        user = api_token_authenticate(token)
-        if user is not None:
-            request.user = user
-        return user
+        found = api_token_find(token)
+        if found is None:
+            return None
+        request.user = found.user
+        request.api_token = found
+        return found.user
 
 
 def require(user, perm: str) -> None:

@@ -3,6 +3,7 @@ boundary's limits on every field), service errors shown on the form, date picker
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from shegong.core.inputs import bound_form_fields
 
@@ -55,3 +56,18 @@ class NoEchoInput(forms.TextInput):
 
     def format_value(self, value):
         return None
+
+
+class UploadForm(BoundedForm):
+    """An .xlsx file to import (see the page's template); ``kinds`` offers a choice of what
+    the file holds when the page takes more than one kind."""
+
+    file = forms.FileField(label=_("Excel file (.xlsx)"))
+
+    def __init__(self, *args, kinds=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kinds:
+            self.fields["kind"] = forms.ChoiceField(
+                label=_("The file holds"), choices=kinds, widget=forms.RadioSelect
+            )
+            self.order_fields(["kind", "file"])

@@ -3,8 +3,10 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shegong.core.crypto import EncryptedTextField
 from shegong.core.roles import Role
 from shegong.core.scoping import RestrictedQuerySet
 
@@ -140,6 +142,13 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
     started_at = models.DateTimeField(_("running since"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Where the platform is reached (scheme and host of the upload), for links in a result.
+    origin = models.CharField(_("origin"), max_length=200, blank=True)
+    # A file the import gives back (e.g. the one-time set-password links of new users):
+    # encrypted at rest, for its creator only, dropped when it expires.
+    result = EncryptedTextField(_("result file"), blank=True, default="")
+    result_name = models.CharField(_("result file name"), max_length=100, blank=True)
+    result_expires_at = models.DateTimeField(_("result available until"), null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
     scope_path = "division__code"
@@ -162,6 +171,15 @@ class ImportJob(models.Model):
         if user.role == Role.CITY_ADMIN:
             return in_scope
         return in_scope & Q(created_by_id=user.pk)
+
+    @property
+    def result_available(self) -> bool:
+        """Whether the file the job gave back can still be downloaded."""
+        return bool(
+            self.result_name
+            and self.result_expires_at is not None
+            and self.result_expires_at > timezone.now()
+        )
 
     @property
     def finished(self) -> bool:

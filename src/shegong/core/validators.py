@@ -57,6 +57,10 @@ def mask_national_id(number: str) -> str:
     return number[:3] + "*" * (len(number) - 7) + number[-4:]
 
 
+# A phone number as people write it: digits, maybe a leading +, spaces or hyphens inside.
+PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 \-]{4,28}[0-9]$")
+
+
 def mask_phone(number: str) -> str:
     """Show the first three and last four digits of a phone number."""
     digits = (number or "").strip()

@@ -849,6 +849,8 @@ class ImportReport:
     unchanged: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
     rows: int = 0  # data rows read
+    result: bytes = b""  # a file the import gives back (e.g. one-time links)
+    result_name: str = ""
 
     @property
     def ok(self) -> bool:

@@ -63,9 +63,10 @@ def division_detail(request, code: str):
 @login_required
 def division_search_view(request):
     """Search divisions in scope by name or code (a partial for htmx, or a whole page)."""
-    query = request.GET.get("q", "")
+    query = request.GET.get("q", "") or request.GET.get("division_code", "")
     results = list(division_search(user=request.user, query=query))
     template = "geo/division_search.html"
     if request.headers.get("HX-Request"):
-        template += "#results"
+        # a division picker's datalist (core's DivisionPickerInput), or the search results
+        template += "#options" if "division_code" in request.GET else "#results"
     return render(request, template, {"query": query, "results": results})

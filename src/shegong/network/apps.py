@@ -6,3 +6,8 @@ class NetworkConfig(AppConfig):
     name = "shegong.network"
     label = "network"
     verbose_name = _("Service network")
+
+    def ready(self) -> None:
+        from shegong.network import tasks
+
+        tasks.register()

@@ -9,15 +9,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from shegong.core.forms import add_service_errors
-from shegong.core.permissions import MissingPermission, permission_required_or_403
+from shegong.core.permissions import permission_required_or_403
 from shegong.core.roles import MANAGED_TIERS, SUPERVISING_TIER
 from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
-from shegong.core.xlsx import MAX_UPLOAD_BYTES, XLSX_CONTENT_TYPE, xlsx_response
+from shegong.core.views import import_page
+from shegong.core.xlsx import XLSX_CONTENT_TYPE, xlsx_response
 from shegong.geo.models import Level
 from shegong.geo.selectors import division_in_scope_or_404
 from shegong.network import services
@@ -31,7 +33,7 @@ from shegong.network.forms import (
     StatusForm,
     VisitForm,
 )
-from shegong.network.io import facility_template, import_facilities
+from shegong.network.io import facility_template
 from shegong.network.models import (
     Facility,
     FacilityStatus,
@@ -47,6 +49,7 @@ from shegong.network.selectors import (
     coverage_trend,
     facility_list,
 )
+from shegong.network.tasks import FACILITY_IMPORT_KIND
 from shegong.workforce.selectors import (
     compliance,
     full_time_postings_on,
@@ -618,32 +621,30 @@ def dashboard_xlsx(division, as_of, children, comp):
 @require_http_methods(["GET", "POST"])
 @permission_required_or_403("network.add_facility")
 def import_view(request):
-    """Upload facilities or postings from .xlsx; every bad row is listed, nothing written."""
-    from shegong.workforce.io import import_postings
+    """Upload facilities or postings (.xlsx): the import runs in the background and its page
+    (``core:job``) shows the progress, then every bad row (nothing is written if any)."""
+    from shegong.workforce.tasks import POSTING_IMPORT_KIND
 
-    report = None
-    kind = request.POST.get("kind", "")
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            messages.error(request, _("Choose an .xlsx file."))
-        elif kind not in ("facilities", "postings"):
-            messages.error(request, _("Choose what the file holds."))
-        else:
-            data = upload.read(MAX_UPLOAD_BYTES + 1)
-            if kind == "facilities":
-                report = import_facilities(actor=request.user, data=data, filename=upload.name)
-            else:
-                if not request.user.has_perm("workforce.add_posting"):
-                    raise MissingPermission("workforce.add_posting")
-                report = import_postings(actor=request.user, data=data, filename=upload.name)
-            if report.ok:
-                messages.success(
-                    request,
-                    _("Imported: %(c)d new, %(u)d already there.")
-                    % {"c": report.created, "u": report.unchanged},
-                )
-    return render(request, "network/import.html", {"report": report, "kind": kind})
+    return import_page(
+        request,
+        kinds={
+            "facilities": (FACILITY_IMPORT_KIND, _("Facilities")),
+            "postings": (POSTING_IMPORT_KIND, _("Postings")),
+        },
+        title=_("Import from Excel"),
+        intro=_(
+            "Fill in a template and upload it. The whole file is checked first: if any row is "
+            "wrong, nothing is imported and every wrong row is listed. Rows already imported "
+            "are left as they are."
+        ),
+        templates=[
+            (
+                reverse("network:import_template", args=["facilities"]),
+                _("Facilities template"),
+            ),
+            (reverse("network:import_template", args=["postings"]), _("Postings template")),
+        ],
+    )
 
 
 @login_required

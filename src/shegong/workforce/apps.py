@@ -6,3 +6,8 @@ class WorkforceConfig(AppConfig):
     name = "shegong.workforce"
     label = "workforce"
     verbose_name = _("Workforce")
+
+    def ready(self) -> None:
+        from shegong.workforce import tasks
+
+        tasks.register()

@@ -156,12 +156,6 @@ class HeadcountForm(BoundedForm):
     external_headcount = forms.IntegerField(label=_("External attendees"), min_value=0)
 
 
-class WorkerImportForm(BoundedForm):
-    """An .xlsx of social workers to register (see the template)."""
-
-    file = forms.FileField(label=_("Excel file (.xlsx)"))
-
-
 # --- honours, universities, dispatches -----------------------------------------------------
 
 

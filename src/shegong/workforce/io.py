@@ -4,7 +4,6 @@ education and posting. Every row validated, all-or-nothing, idempotent."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -17,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from shegong.core.audit import audit_record
 from shegong.core.crypto import lookup_hash
 from shegong.core.jobs import PROGRESS_EVERY
-from shegong.core.validators import mask_phone, parse_national_id
+from shegong.core.validators import PHONE_PATTERN, mask_phone, parse_national_id
 from shegong.core.xlsx import (
     CERTIFICATE,
     DIVISION_CODE,
@@ -274,7 +273,6 @@ POSTING_KEYS = (
     "post_type",
     "workplace_type",
 )
-_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,28}[0-9]$")
 _BATCH = 2000  # rows per bulk insert and per IN (...) look-up
 
 
@@ -328,7 +326,7 @@ def _parse_worker_row(sheet_row: SheetRow, today: date) -> _Row:
         except ValidationError as exc:
             bad(_("national ID: %(e)s") % {"e": "；".join(exc.messages)})
     row.phone = v.get("phone") or ""
-    if row.phone and not _PHONE.match(row.phone):
+    if row.phone and not PHONE_PATTERN.match(row.phone):
         bad(_("the phone number “%(v)s” is not valid") % {"v": mask_phone(row.phone)})
     row.division_code = v.get("division_code") or ""
     row.level = v.get("qualification") or QualificationLevel.NONE

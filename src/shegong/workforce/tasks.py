@@ -1,35 +1,39 @@
-"""Background tasks of the workforce: the bulk onboarding of social workers from .xlsx.
-
-``worker_import_start`` records the upload as a ``core.ImportJob`` and enqueues
-``import_social_workers_task`` once the job is committed; ``shegong db_worker`` runs it.
-"""
+"""The workforce's background imports, run as import jobs (``core.jobs``): the bulk
+onboarding of social workers and the postings of registered people. Registered when the app
+is ready; ``shegong db_worker`` runs them."""
 
 from __future__ import annotations
 
-from django.tasks import task
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
-from shegong.core.jobs import import_job_create, job_run
+from shegong.core.jobs import import_start, register_import
 from shegong.core.models import ImportJob
-from shegong.core.xlsx import ImportReport
-from shegong.workforce.io import import_social_workers
 
 WORKER_IMPORT_KIND = "workforce.social_workers"
+POSTING_IMPORT_KIND = "workforce.postings"
 
 
-@task()
-def import_social_workers_task(job_id: int) -> str:
-    """Run a queued social-worker import job (a second delivery of the task does nothing)."""
-    return job_run(job_id, _run_import)
+def _import_workers(*, actor, data, filename, progress, origin):
+    from shegong.workforce.io import import_social_workers
+
+    return import_social_workers(actor=actor, data=data, progress=progress, filename=filename)
 
 
-def _run_import(job: ImportJob, progress) -> ImportReport:
-    actor = job.created_by
-    if actor is None or not actor.is_active:
-        # never run without an actor: the import would not be scoped
-        return ImportReport(errors=[(1, _("The user who started the import is not active."))])
-    return import_social_workers(
-        actor=actor, data=bytes(job.data), progress=progress, filename=job.filename
+def _import_postings(*, actor, data, filename, progress, origin):
+    from shegong.workforce.io import import_postings
+
+    return import_postings(actor=actor, data=data, progress=progress, filename=filename)
+
+
+def register() -> None:
+    register_import(
+        WORKER_IMPORT_KIND,
+        perm="workforce.add_socialworker",
+        run=_import_workers,
+        label=_("Social workers"),
+    )
+    register_import(
+        POSTING_IMPORT_KIND, perm="workforce.add_posting", run=_import_postings, label=_("Postings")
     )
 
 
@@ -39,11 +43,4 @@ def worker_import_start(*, actor, filename: str, data: bytes) -> ImportJob:
     Refuses (``PermissionDenied``) a role that may not register social workers, and
     (``ValidationError``) a file over 20 MB or that is not an .xlsx workbook.
     """
-    return import_job_create(
-        actor=actor,
-        kind=WORKER_IMPORT_KIND,
-        filename=filename,
-        data=data,
-        perm="workforce.add_socialworker",
-        enqueue=lambda job_id: import_social_workers_task.enqueue(job_id),
-    )
+    return import_start(actor=actor, kind=WORKER_IMPORT_KIND, filename=filename, data=data)

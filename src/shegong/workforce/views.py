@@ -19,11 +19,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from shegong.core.audit import audit_record
 from shegong.core.forms import add_service_errors
-from shegong.core.models import ImportJob
 from shegong.core.permissions import permission_required_or_403
 from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
 from shegong.core.validators import mask_national_id, mask_phone
-from shegong.core.xlsx import MAX_UPLOAD_BYTES, XLSX_CONTENT_TYPE, xlsx_response
+from shegong.core.views import import_page
+from shegong.core.xlsx import XLSX_CONTENT_TYPE, xlsx_response
 from shegong.geo import models as geo_models
 from shegong.geo import selectors as geo_selectors
 from shegong.geo import services as geo_services
@@ -46,7 +46,6 @@ from shegong.workforce.forms import (
     HeadcountForm,
     ProgrammeForm,
     RegistryForm,
-    WorkerImportForm,
 )
 from shegong.workforce.io import WORKER_COLUMNS, worker_template
 from shegong.workforce.models import (
@@ -77,7 +76,7 @@ from shegong.workforce.selectors import (
     training_person_times,
 )
 from shegong.workforce.services import social_worker_find_by_national_id
-from shegong.workforce.tasks import WORKER_IMPORT_KIND, worker_import_start
+from shegong.workforce.tasks import WORKER_IMPORT_KIND
 
 PAGE_SIZE = 50
 EXPORT_CAP = 20000  # rows of personal data in one export (security.md 17)
@@ -720,25 +719,19 @@ def course_detail(request, pk: int):
 def worker_import(request):
     """Upload an .xlsx of social workers; the import runs in the background and its page
     (``core:job``) shows progress, then the report."""
-    form = WorkerImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            form.add_error("file", _("The file is larger than 20 MB."))
-        else:
-            try:
-                job = worker_import_start(
-                    actor=request.user, filename=upload.name, data=upload.read()
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                return redirect("core:job", pk=job.pk)
-    jobs = ImportJob.objects.restrict(request.user, VIEW).filter(kind=WORKER_IMPORT_KIND)
-    return render(
+    return import_page(
         request,
-        "workforce/import.html",
-        {"form": form, "jobs": jobs.order_by("-created_at")[:10], "columns": WORKER_COLUMNS},
+        kinds={"workers": (WORKER_IMPORT_KIND, _("Social workers"))},
+        title=_("Import social workers"),
+        intro=_(
+            "Register many social workers at once, with their qualification, education and "
+            "posting. The whole file is checked first: if any row is wrong, nothing is "
+            "imported and every wrong row is listed with its reason. People already registered "
+            "with the same details are left as they are, so a file can be imported again "
+            "safely. Large files run in the background; the next page shows the progress."
+        ),
+        templates=[(reverse("workforce:import_template"), _("Download the template (.xlsx)"))],
+        columns=WORKER_COLUMNS,
     )
 
 
