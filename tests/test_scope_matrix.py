@@ -544,6 +544,13 @@ ENDPOINTS: dict[str, Endpoint] = {
         query=lambda c, inside: {"division": c.inside_code if inside else c.outside_code},
         outside=lambda c: {},
     ),
+    "api:end_standard": Endpoint(
+        api=True,
+        method="post",
+        perm="network.change_staffingstandard",
+        inside=lambda c: {"standard_id": _standard().pk},
+        body={"ended_on": "2099-01-01", "reason": "矩阵"},
+    ),
     "api:create_standard": Endpoint(
         api=True,
         method="post",
@@ -1734,6 +1741,19 @@ def _job(user: User, result: bool = False):
         division=user.division,
         status=ImportJob.Status.SUCCEEDED,
         **extra,
+    )
+
+
+def _standard():
+    """A current version of the staffing standard (city-wide data) to end."""
+    from shegong.network.models import StaffingStandard
+
+    return StaffingStandard.objects.create(
+        tier="room",
+        division_kind="rural",
+        min_full_time=1,
+        effective_from=date(2098, 1, 1),
+        document="矩阵",
     )
 
 

@@ -217,3 +217,21 @@ def test_a_record_cannot_name_a_project_that_is_not_under_way(place):
     with pytest.raises(ValidationError) as caught:
         visit(place, project=project)
     assert "project" in caught.value.message_dict
+
+
+def test_small_counts_are_suppressed_together_for_the_analyst(client, place, served):
+    # given the analyst: a suppressed cell hides its records too
+    by = ("month", "target_group", "community")
+    for row in person_times(place["analyst"], by=by):
+        assert (row["person_times"] is None) == (row["records"] is None)
+    # and on the page no total gives a suppressed cell back by subtraction: the dibao row
+    # of the county (11 in March, shown; 1 in April, suppressed) totals the 11 shown
+    client.force_login(place["analyst"])
+    response = client.get(reverse("casework:stats"), {"by": "target_group", "area": "500105"})
+    table = response.context["table"]
+    dibao = next(row for row in table if row["key"] == "dibao")
+    shown = [c for c in dibao["cells"] if c is not None]
+    assert dibao["cells"].count(None) == 1 and dibao["total"] == sum(shown) == 11
+    assert response.context["total"] == sum(
+        c for row in table for c in row["cells"] if c is not None
+    )

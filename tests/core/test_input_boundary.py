@@ -360,3 +360,13 @@ def test_a_page_upload_without_a_boundary_answers_400(client, users):
     )
     assert response.status_code == 400
     assert not Project.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["list_social_workers", "list_dispatches", "list_awards", "list_divisions", "me"]
+)
+def test_every_api_answer_is_sent_no_store(client, bearer, name):
+    response = client.get(reverse(f"api:{name}"), **bearer)
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    missing = client.get(reverse("api:get_resident", kwargs={"resident_id": 1}), **bearer)
+    assert missing["Cache-Control"] == "no-store"

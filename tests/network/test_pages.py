@@ -109,6 +109,7 @@ def test_city_admin_adds_a_standard_version(client, network):
     response = client.post(
         "/network/standards/",
         {
+            "form": "add",
             "tier": "room",
             "division_kind": "urban",
             "min_full_time": 3,
@@ -119,6 +120,36 @@ def test_city_admin_adds_a_standard_version(client, network):
     assert response.status_code == 302
     assert StaffingStandard.objects.filter(document="新标准（2025）", min_full_time=3).exists()
     assert StaffingStandard.objects.filter(tier="room", division_kind="urban").count() == 2
+
+
+def test_city_admin_ends_the_version_in_force_with_a_reason(client, network):
+    from datetime import date
+
+    from shegong.core.models import AuditEvent
+    from shegong.workforce.selectors import standards_on
+
+    client.force_login(make_user(Role.CITY_ADMIN, "97", username="city-end"))
+    current = StaffingStandard.objects.filter(tier="room", division_kind="urban").latest(
+        "effective_from"
+    )
+    # when the city ends the room/urban version from 2026-01-01
+    response = client.post(
+        "/network/standards/",
+        {"form": "end", "standard": current.pk, "ended_on": "2026-01-01", "reason": "新规定"},
+    )
+    # then it applies up to the day before, and not from that day
+    assert response.status_code == 302
+    assert ("room", "urban") in standards_on(date(2025, 12, 31))
+    assert ("room", "urban") not in standards_on(date(2026, 1, 1))
+    event = AuditEvent.objects.get(action="staffing_standard.end")
+    assert event.after == {"ended_on": "2026-01-01", "reason": "新规定"}
+    # and ending it again, or without a reason, is refused with the form's message
+    again = client.post(
+        "/network/standards/",
+        {"form": "end", "standard": current.pk, "ended_on": "2026-02-01", "reason": "再次"},
+    )
+    assert again.status_code == 422
+    assert StaffingStandard.objects.get(pk=current.pk).ended_on == date(2026, 1, 1)
 
 
 def test_other_roles_cannot_add_a_standard(station_client):

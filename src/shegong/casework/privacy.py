@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shegong.casework.models import AccessGrant, Case, CaseStage, Resident
-from shegong.core.audit import audit_record
+from shegong.core.audit import audit_record, audit_refusal
 from shegong.core.models import AuditEvent
 from shegong.core.roles import Role
 from shegong.core.validators import mask_national_id, mask_phone
@@ -188,7 +188,21 @@ def log_access(
 ) -> None:
     """One access-log row: ``action`` is view, search, export, break_glass… For a search or
     an export, ``record`` is None, ``kind`` says of what ("resident", "case", "record") and
-    ``detail`` says what (counts, filters — never an ID)."""
+    ``detail`` says what (counts, filters — never an ID). Refusals are recorded at most
+    ``core.audit.REFUSALS_PER_MINUTE`` a minute per user."""
+    if not allowed:
+        fields = (
+            {"target": record, "object_repr": _repr(record)}
+            if record is not None
+            else {"object_type": f"casework.{kind}", "object_repr": str(action)}
+        )
+        audit_refusal(
+            actor=user,
+            action=f"{_kind(record) if record is not None else kind}.{action}",
+            after=detail,
+            **fields,
+        )
+        return
     if record is None:
         audit_record(
             actor=user,
@@ -221,6 +235,14 @@ def suppress_small(count: int, user: User) -> int | None:
     if user.sees_personal_data:
         return count
     return None if 0 < count < SMALL_CELL else count
+
+
+def suppress_cell(person_times: int, records: int, user: User) -> tuple[int | None, int | None]:
+    """A statistics cell (person-times and the records behind them) as ``user`` may see
+    it: for aggregate-only roles a cell under ``SMALL_CELL`` person-times is suppressed
+    whole — its record count with it, which would otherwise give it away."""
+    shown = suppress_small(person_times, user)
+    return shown, (records if shown is not None else None)
 
 
 def retention_years() -> int:

@@ -106,6 +106,14 @@ SHEGONG_ENCRYPTION_KEYS = [
     if key.strip()
 ]
 SHEGONG_LOOKUP_KEY = _data_key("SHEGONG_LOOKUP_KEY", "lookup_key", lambda: secrets.token_hex(32))
+# The audit chain's keys (security.md 16): each row's hash is an HMAC with the newest key, so
+# a row edited with write access to the database cannot be re-sealed without it; older keys
+# (comma-separated after the newest) keep verifying the rows they sealed.
+SHEGONG_AUDIT_KEYS = [
+    key.strip()
+    for key in _data_key("SHEGONG_AUDIT_KEY", "audit_key", lambda: secrets.token_hex(32)).split(",")
+    if key.strip()
+]
 ALLOWED_HOSTS = env_list("SHEGONG_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("SHEGONG_CSRF_TRUSTED_ORIGINS", [])
 

@@ -258,7 +258,16 @@ ERROR_ANSWERS = {
 
 class ShegongAPI(NinjaAPI):
     """The NinjaAPI whose OpenAPI document states the error answers every operation may
-    give (``ErrorOut``), so that a client — or a schema-driven fuzzer — knows them."""
+    give (``ErrorOut``), so that a client — or a schema-driven fuzzer — knows them; and
+    whose every answer is sent ``Cache-Control: no-store`` (security.md 14: answers are
+    per user and many hold personal data, masked or not — no proxy or browser keeps them)."""
+
+    def create_response(self, request, data, *, status=None, temporal_response=None):
+        response = super().create_response(
+            request, data, status=status, temporal_response=temporal_response
+        )
+        response["Cache-Control"] = "no-store"
+        return response
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)

@@ -28,9 +28,11 @@ class AuditEventQuerySet(RestrictedQuerySet):
 class AuditEvent(models.Model):
     """One entry of the audit trail: who did what to which object, when and from where.
 
-    Rows form a hash chain: ``hash`` covers the row's content and the previous row's hash,
-    so an edited, inserted or deleted row breaks the chain at that point
-    (``shegong audit verify``). Database triggers refuse UPDATE and DELETE as well.
+    Rows form a keyed hash chain: ``hash`` is an HMAC, with a key kept outside the database,
+    of the row's content and the previous row's hash, so an edited, inserted or deleted row
+    breaks the chain at that point and cannot be re-sealed without the key
+    (``shegong audit verify``; signed checkpoints kept elsewhere catch a rewrite or a cut-off
+    end). Database triggers refuse UPDATE and DELETE as well.
     """
 
     class Outcome(models.TextChoices):
@@ -62,6 +64,9 @@ class AuditEvent(models.Model):
     after = models.JSONField(_("after"), null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Which audit key sealed the row (``core.audit.key_id``); empty (NULL) for rows hashed
+    # without a key, before the chain was keyed.
+    key_id = models.CharField(max_length=16, null=True, blank=True)  # noqa: DJ001 (see 0005)
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -261,7 +261,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _PROJECT_SUPERVISE
         | _PROJECT_REVIEW
         | _INDICATOR_CONFIG
-        | {"geo.change_division", "network.add_staffingstandard"}
+        | {"geo.change_division", "network.add_staffingstandard", "network.change_staffingstandard"}
         | _CASEWORK_READ
         | _CASEWORK_STATS
     ),

@@ -64,4 +64,28 @@ def get_scoped_or_404(
     try:
         return queryset.restrict(user, action).get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        record_refusal(user, queryset.model, lookup)
         raise Http404 from exc
+
+
+def record_refusal(user, model: type[models.Model], lookup: dict) -> None:
+    """Record a signed-in user's look-up that answered 404 — outside their scope, or no such
+    record — in the audit trail (rate-limited per user), so that someone walking ids is
+    seen (the audit administrator's "ids walked" alert)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return
+    from shegong.core.audit import audit_refusal
+
+    shown = {key: str(value)[:64] for key, value in lookup.items()}
+    try:
+        exists = model._default_manager.filter(**lookup).exists()
+    except (ValueError, TypeError, OverflowError):
+        exists = False
+    audit_refusal(
+        actor=user,
+        action="scope.refused",
+        object_type=model._meta.label_lower,
+        object_id=next(iter(shown.values()), "")[:64],
+        object_repr="; ".join(f"{k}={v}" for k, v in shown.items())[:255],
+        after={"exists": exists},
+    )

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from shegong.core.audit import audit_record, audit_verify
+from shegong.core.audit import audit_record, audit_verify, ids_walked
 from shegong.core.forms import UploadForm
 from shegong.core.jobs import job_result
 from shegong.core.models import AuditEvent, ImportJob
@@ -53,12 +53,14 @@ def audit_list(request):
         events = events.filter(outcome=outcome)
     page = Paginator(events.order_by("-seq"), 50).get_page(request.GET.get("page"))
     report = audit_verify() if request.GET.get("verify") == "1" else None
+    walked = ids_walked(AuditEvent.objects.restrict(request.user, "view"))
     return render(
         request,
         "core/audit_list.html",
         {
             "page": page,
             "filters": {"action": action, "user": username, "outcome": outcome},
+            "walked": walked,
             "outcomes": AuditEvent.Outcome.choices,
             "report": report,
         },

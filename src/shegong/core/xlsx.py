@@ -479,6 +479,15 @@ class SheetReader:
         declared = sheet.max_row or 0
         if isinstance(declared, int) and declared > self.max_rows + HEADER_SEARCH_ROWS:
             raise SheetError(self._too_many())
+        # What the sheet declares may be missing or false: count the rows that hold a value
+        # in the raw XML first (a fast pass that stops at the cap), so that a file far over
+        # the cap is refused before a row is read as cells.
+        source = sheet._get_source()
+        try:
+            if _value_rows_over(source, self.max_rows + HEADER_SEARCH_ROWS):
+                raise SheetError(self._too_many())
+        finally:
+            source.close()
         self.estimated_rows = max(0, declared - 1) if isinstance(declared, int) else 0
         sheet.reset_dimensions()  # read what is there, whatever the file declares
         self._rows = sheet.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True)
@@ -596,6 +605,26 @@ class SheetReader:
 
     def close(self) -> None:
         self._book.close()
+
+
+_ROW_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?row>")
+_CELL_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:v|t)[\s>]")
+
+
+def _value_rows_over(source, limit: int) -> bool:
+    """Whether a sheet's XML holds more than ``limit`` rows with a value in a cell; read in
+    pieces of 1 MB, stopping as soon as it does (rows that only carry a format, which
+    spreadsheet programs write for formatted empty rows, do not count)."""
+    count, tail = 0, b""
+    while chunk := source.read(1 << 20):
+        pieces = _ROW_END.split(tail + chunk)
+        tail = pieces.pop()
+        for piece in pieces:
+            if _CELL_VALUE.search(piece):
+                count += 1
+                if count > limit:
+                    return True
+    return False
 
 
 def _filled(row: tuple | None) -> bool:
@@ -874,37 +903,49 @@ def run_row_import(
     filename: str = "",
     progress: Callable[[int, int, str], None] | None = None,
 ) -> ImportReport:
-    """Read a sheet and import it row by row in one transaction: each row in a savepoint;
+    """Read a sheet, then import it row by row in one transaction: each row in a savepoint;
     if any row fails (a cell that cannot be read, or the service refusing it), everything
-    is rolled back and every failed row is reported with its Excel row number."""
+    is rolled back and every failed row is reported with its Excel row number.
+
+    The sheet is read and its cells checked before the transaction begins (progress is
+    reported meanwhile), so a file that is too large is refused without holding the
+    database's write lock while it is read."""
     from django.db import transaction
 
     from shegong.core.audit import audit_record
 
     report = ImportReport()
-    try:
-        reader = SheetReader(data, spec, filename=filename)
-    except SheetError as exc:
-        report.errors.append((1, str(exc)))
-        return report
+    rows: list[SheetRow] = []
     phase = _("Reading and checking rows")
     try:
+        reader = SheetReader(data, spec, filename=filename)
+        for row in reader:
+            rows.append(row)
+            if row.problems:
+                report.errors.append((row.number, "；".join(row.problems)))
+            if progress is not None and reader.rows % 1000 == 0:
+                progress(reader.rows, max(reader.estimated_rows, reader.rows), phase)
+    except SheetError as exc:
+        report.errors = [(1, str(exc))]
+        return report
+    report.rows = len(rows)
+    if not rows:
+        report.errors.append((1, _("The file has no data rows.")))
+        return report
+    if progress is not None:
+        progress(report.rows, report.rows, _("Writing"))
+    try:
         with transaction.atomic():
-            for row in reader:
-                report.rows += 1
+            for row in rows:
                 if row.problems:
-                    report.errors.append((row.number, "；".join(row.problems)))
-                else:
-                    try:
-                        with transaction.atomic():
-                            import_row(row.values, report)
-                    except row_errors as exc:
-                        report.errors.append((row.number, message(exc)))
-                if progress is not None and report.rows % 1000 == 0:
-                    progress(report.rows, max(reader.estimated_rows, report.rows), phase)
-            if not report.rows:
-                report.errors.append((1, _("The file has no data rows.")))
+                    continue  # reported above; the others are still checked by the services
+                try:
+                    with transaction.atomic():
+                        import_row(row.values, report)
+                except row_errors as exc:
+                    report.errors.append((row.number, message(exc)))
             if report.errors:
+                report.errors.sort()
                 raise _Rollback
             audit_record(
                 actor=actor,
@@ -913,9 +954,6 @@ def run_row_import(
                 object_repr=filename[:255],
                 after={"created": report.created, "unchanged": report.unchanged},
             )
-    except SheetError as exc:
-        report.errors.append((1, str(exc)))
-        report.created = report.unchanged = 0
     except _Rollback:
         report.created = report.unchanged = 0
     return report

@@ -130,6 +130,9 @@ def division_in_scope_or_404(*, user, code: str | None) -> Division:
 
     division = division_by_code(user=user, code=code) if code else user.division
     if division is None:
+        from shegong.core.scoping import record_refusal
+
+        record_refusal(user, Division, {"code": code})
         raise Http404
     return division
 

@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from shegong.core.scoping import record_refusal
 from shegong.geo.models import Division
 from shegong.geo.selectors import (
     division_by_code,
@@ -30,6 +31,7 @@ def division_detail(request, code: str):
     """One division: counts below it, its children (with their own counts), its history."""
     division = division_by_code(user=request.user, code=code)
     if division is None:
+        record_refusal(request.user, Division, {"code": code})
         raise Http404
     if division.code != code:
         return redirect("geo:detail", code=division.code)

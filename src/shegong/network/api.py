@@ -224,7 +224,15 @@ class StandardOut(Schema):
     division_kind: str
     min_full_time: int
     effective_from: date
+    ended_on: date | None = Field(
+        None, description="The first day the version no longer applies (empty: in force)."
+    )
     document: str
+
+
+class StandardEndIn(InputSchema):
+    ended_on: Day = Field(..., description="The first day the version no longer applies.")
+    reason: Text
 
 
 class StandardIn(InputSchema):
@@ -376,4 +384,17 @@ def resolve_fix(request, fix_id: Id, payload: ResolveIn):
     fix = get_scoped_or_404(RequiredFix, request.auth, CHANGE, pk=fix_id)
     return services.required_fix_resolve(
         actor=request.auth, fix=fix, resolved_on=payload.resolved_on, follow_up=payload.follow_up
+    )
+
+
+@router.post(
+    "/standards/{standard_id}/end",
+    response=StandardOut,
+    summary="End the version in force of a standard (from a date, with the reason)",
+)
+def end_standard(request, standard_id: Id, payload: StandardEndIn):
+    require(request.auth, "network.change_staffingstandard")
+    standard = get_scoped_or_404(StaffingStandard, request.auth, VIEW, pk=standard_id)
+    return services.staffing_standard_end(
+        actor=request.auth, standard=standard, ended_on=payload.ended_on, reason=payload.reason
     )

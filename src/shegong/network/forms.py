@@ -131,6 +131,18 @@ class PostingForm(BoundedForm):
     started_on = forms.DateField(label=_("Start"), widget=DateInput())
 
 
+class StandardEndForm(BoundedForm):
+    """End the version in force of a standard."""
+
+    standard = forms.IntegerField(widget=forms.HiddenInput)
+    ended_on = forms.DateField(
+        label=_("No longer applies from"),
+        widget=DateInput(),
+        help_text=_("The first day the version no longer applies."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
 class StandardForm(BoundedForm):
     """A new version of the staffing standard."""
 

@@ -247,7 +247,9 @@ class StaffingStandard(models.Model):
     """Minimum full-time social workers for a tier in a kind of division, from a date.
 
     Versions are never edited: a new version has a later ``effective_from`` and the same
-    document trail; the one in force on a date is the latest that started on or before it.
+    document trail; the one in force on a date is the latest that started on or before it —
+    unless it was ended (``ended_on``: the first day it no longer applies; from then that
+    tier and kind have no standard until a newer version starts).
     """
 
     tier = models.CharField(_("tier"), max_length=8, choices=Tier.choices)
@@ -260,6 +262,12 @@ class StaffingStandard(models.Model):
     )
     min_full_time = models.PositiveSmallIntegerField(_("minimum full-time social workers"))
     effective_from = models.DateField(_("effective from"))
+    ended_on = models.DateField(
+        _("ended on"),
+        null=True,
+        blank=True,
+        help_text=_("The first day the version no longer applies."),
+    )
     document = models.CharField(_("source document"), max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
 

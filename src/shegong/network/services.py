@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from shegong.core.audit import audit_record, model_snapshot
 from shegong.core.permissions import MissingPermission
 from shegong.core.roles import MANAGED_TIERS, SUPERVISING_TIER
-from shegong.core.validators import validate_uscc
+from shegong.core.validators import clean_text, validate_uscc
 from shegong.geo.models import Division, Kind
 from shegong.network.models import (
     CHECKLIST_ITEMS,
@@ -289,6 +289,45 @@ def staffing_standard_create(
             standard, ["tier", "division_kind", "min_full_time", "effective_from", "document"]
         ),
     )
+    return standard
+
+
+def staffing_standard_end(
+    *, actor, standard: StaffingStandard, ended_on: date, reason: str
+) -> StaffingStandard:
+    """End the version in force of a standard from ``ended_on`` (its first day no longer in
+    force): only the latest version of its tier and kind, after it started, once. Audited
+    with the reason."""
+    if actor is not None and not actor.has_perm("network.change_staffingstandard"):
+        raise MissingPermission("network.change_staffingstandard")
+    reason = clean_text(reason, "reason", _("Say why the version ends."), 300)
+    with transaction.atomic():
+        standard = StaffingStandard.objects.select_for_update().get(pk=standard.pk)
+        if standard.ended_on is not None:
+            raise ValidationError({"ended_on": _("This version has ended already.")})
+        if StaffingStandard.objects.filter(
+            tier=standard.tier,
+            division_kind=standard.division_kind,
+            effective_from__gt=standard.effective_from,
+        ).exists():
+            raise ValidationError(
+                {"ended_on": _("A newer version replaced this one: end the newest instead.")}
+            )
+        if ended_on <= standard.effective_from:
+            raise ValidationError(
+                {
+                    "ended_on": _("The version must end after it started (%(d)s).")
+                    % {"d": standard.effective_from.isoformat()}
+                }
+            )
+        standard.ended_on = ended_on
+        standard.save(update_fields=["ended_on"])
+        audit_record(
+            actor=actor,
+            action="staffing_standard.end",
+            target=standard,
+            after={"ended_on": ended_on.isoformat(), "reason": reason},
+        )
     return standard
 
 

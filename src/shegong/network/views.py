@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from shegong.core.forms import add_service_errors
-from shegong.core.permissions import permission_required_or_403
+from shegong.core.permissions import MissingPermission, permission_required_or_403
 from shegong.core.roles import MANAGED_TIERS, SUPERVISING_TIER
 from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
 from shegong.core.views import import_page
@@ -29,6 +29,7 @@ from shegong.network.forms import (
     OrganisationForm,
     PostingForm,
     ResolveForm,
+    StandardEndForm,
     StandardForm,
     StatusForm,
     VisitForm,
@@ -429,17 +430,42 @@ def fix_resolve_view(request, pk: int):
     )
 
 
+def _with_current(standards) -> list:
+    """The versions, each marked ``current`` if it is the latest of its tier and kind and
+    has not ended (the one that may be ended)."""
+    rows = list(standards)
+    latest: dict[tuple, StaffingStandard] = {}
+    for standard in rows:
+        key = (standard.tier, standard.division_kind)
+        if key not in latest or standard.effective_from > latest[key].effective_from:
+            latest[key] = standard
+    for standard in rows:
+        standard.current = (
+            latest[(standard.tier, standard.division_kind)] is standard
+            and standard.ended_on is None
+        )
+    return rows
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @permission_required_or_403("network.view_staffingstandard")
 def standards_view(request):
-    """All versions of the staffing standard; the city administrator adds new ones."""
+    """All versions of the staffing standard; the city administrator adds new ones and ends
+    the one in force of a tier and kind (from a date, with the reason)."""
     can_add = request.user.has_perm("network.add_staffingstandard")
-    form = StandardForm(request.POST or None) if can_add else None
+    can_end = request.user.has_perm("network.change_staffingstandard")
+    posted = request.POST.get("form") if request.method == "POST" else None
+    form = StandardForm(request.POST if posted == "add" else None) if can_add else None
+    end_form = StandardEndForm(request.POST if posted == "end" else None) if can_end else None
     if request.method == "POST":
-        if not can_add:
-            raise PermissionDenied
-        if form.is_valid():
+        if (posted == "add" and not can_add) or (posted == "end" and not can_end):
+            raise MissingPermission(
+                "network.add_staffingstandard"
+                if posted == "add"
+                else "network.change_staffingstandard"
+            )
+        if posted == "add" and form.is_valid():
             try:
                 services.staffing_standard_create(actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
@@ -447,6 +473,23 @@ def standards_view(request):
             else:
                 messages.success(request, _("The new version was added."))
                 return redirect("network:standards")
+        elif posted == "end" and end_form.is_valid():
+            data = end_form.cleaned_data
+            standard = get_scoped_or_404(StaffingStandard, request.user, VIEW, pk=data["standard"])
+            try:
+                services.staffing_standard_end(
+                    actor=request.user,
+                    standard=standard,
+                    ended_on=data["ended_on"],
+                    reason=data["reason"],
+                )
+            except ValidationError as exc:
+                add_service_errors(end_form, exc)
+            else:
+                messages.success(request, _("The version was ended."))
+                return redirect("network:standards")
+        elif posted not in ("add", "end"):
+            raise PermissionDenied
     if _wants_xlsx(request):
         return xlsx_response(
             "staffing-standards.xlsx",
@@ -456,6 +499,7 @@ def standards_view(request):
                 _("Division kind"),
                 _("Minimum full-time social workers"),
                 _("Effective from"),
+                _("Ended on"),
                 _("Source document"),
             ],
             (
@@ -464,6 +508,7 @@ def standards_view(request):
                     s.get_division_kind_display(),
                     s.min_full_time,
                     s.effective_from,
+                    s.ended_on,
                     s.document,
                 )
                 for s in StaffingStandard.objects.restrict(request.user, VIEW)
@@ -472,7 +517,11 @@ def standards_view(request):
     return render(
         request,
         "network/standards.html",
-        {"standards": StaffingStandard.objects.restrict(request.user, VIEW), "form": form},
+        {
+            "standards": _with_current(StaffingStandard.objects.restrict(request.user, VIEW)),
+            "form": form,
+            "end_form": end_form,
+        },
     )
 
 

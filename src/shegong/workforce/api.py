@@ -76,6 +76,12 @@ class SocialWorkerIn(InputSchema):
     phone: Text = ""
 
 
+POSTING_END = (
+    "The first day the person no longer works there: the posting counts up to the day before "
+    "(empty while it lasts)."
+)
+
+
 class PostingOut(Schema):
     id: int
     worker_id: int
@@ -85,7 +91,7 @@ class PostingOut(Schema):
     employment: Employment
     post_type: str
     started_on: date
-    ended_on: date | None
+    ended_on: date | None = Field(None, description=POSTING_END)
 
 
 class PostingIn(InputSchema):
@@ -95,7 +101,7 @@ class PostingIn(InputSchema):
     workplace_name: Text = ""
     employment: Employment
     started_on: Day
-    ended_on: Day | None = None
+    ended_on: Day | None = Field(None, description=POSTING_END)
     post_type: Text = ""
 
 
@@ -104,7 +110,11 @@ class IdSearchIn(InputSchema):
 
 
 class WorkforceEndIn(InputSchema):
-    ended_on: Day
+    ended_on: Day = Field(
+        ...,
+        description="The first day the posting or dispatch no longer applies: it counts up "
+        "to the day before.",
+    )
 
 
 @router.get("/social-workers", response=list[SocialWorkerOut], summary="Social workers in scope")

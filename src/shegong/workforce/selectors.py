@@ -62,13 +62,18 @@ def full_time_postings_on(day: date) -> QuerySet:
 
 
 def standards_on(day: date) -> dict[tuple[str, str], StaffingStandard]:
-    """The standard in force on ``day`` for each (tier, division kind)."""
-    in_force: dict[tuple[str, str], StaffingStandard] = {}
+    """The standard in force on ``day`` for each (tier, division kind): the latest version
+    started on or before it, unless that version was ended on or before it."""
+    latest: dict[tuple[str, str], StaffingStandard] = {}
     for standard in StaffingStandard.objects.filter(effective_from__lte=day).order_by(
         "effective_from"
     ):
-        in_force[(standard.tier, standard.division_kind)] = standard
-    return in_force
+        latest[(standard.tier, standard.division_kind)] = standard
+    return {
+        key: standard
+        for key, standard in latest.items()
+        if standard.ended_on is None or standard.ended_on > day
+    }
 
 
 def standard_kind(tier: str, division_kind: str) -> str:

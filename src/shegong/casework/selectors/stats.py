@@ -19,7 +19,9 @@ than ``privacy.SMALL_CELL`` (5) — and more than none — is suppressed (None),
 ``privacy.suppress_small``. "People" here means the person-times in the cell: the number of
 times people were served, which is never less than the number of distinct people in it, so
 a cell of 4 person-times holds at most 4 people and is suppressed. The cell's record count
-is suppressed with it (it would give the figure away).
+is suppressed with it (``privacy.suppress_cell``), and totals shown beside suppressed cells
+are the sums of the cells shown, so that no suppressed figure can be got back by
+subtraction (the statistics page).
 """
 
 from __future__ import annotations
@@ -221,10 +223,9 @@ def person_times(
     aggregate-only roles (module docstring)."""
     rows = raw_person_times(user, area_code=area_code, start=start, end=end, by=by)
     for row in rows:
-        shown = privacy.suppress_small(row["person_times"], user)
-        row["person_times"] = shown
-        if shown is None:
-            row["records"] = None
+        row["person_times"], row["records"] = privacy.suppress_cell(
+            row["person_times"], row["records"], user
+        )
     return rows
 
 
@@ -234,8 +235,8 @@ def total_person_times(
     """The total person-times and records of the user's area in the period."""
     cells = _cells(user, area_code=area_code, start=start, end=end, keys=())
     times, records = cells.get((), (0, 0))
-    shown = privacy.suppress_small(times, user)
-    return {"person_times": shown, "records": records if shown is not None else None}
+    shown, records = privacy.suppress_cell(times, records, user)
+    return {"person_times": shown, "records": records}
 
 
 def f28_poverty_person_times(user, start: date, end: date) -> int:

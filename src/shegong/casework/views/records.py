@@ -462,7 +462,7 @@ def stats(request):
     """Person-times of the user's area (a station, county or the city; or an area inside
     it): by month × target group, domain, method or the areas below, as a table, a chart
     and an .xlsx. One GROUP BY query. For the analyst, cells under 5 person-times are
-    suppressed (shown as "<5")."""
+    suppressed (shown as "<5") and the totals add up the cells shown."""
     user = request.user
     division = division_in_scope_or_404(user=user, code=request.GET.get("area") or None)
     start, end = _date_param(request, "start"), _date_param(request, "end")
@@ -485,12 +485,16 @@ def stats(request):
     cells: dict[tuple, int] = {}
     for r in rows:
         cells[(r["month"], r[key] or "")] = r["person_times"] or 0
-    by_key = {k: sum(v for (m, kk), v in cells.items() if kk == k) for k in keys}
-    by_month = {m: sum(v for (mm, k), v in cells.items() if mm == m) for m in months}
-    total = sum(by_key.values())
 
     def shown(n):
         return privacy.suppress_small(n, user)
+
+    # Totals add up the cells as shown: for the analyst a suppressed cell counts nothing in
+    # its row's and its month's totals, which could otherwise give it back by subtraction.
+    visible = {cell: n for cell, n in cells.items() if shown(n) is not None}
+    by_key = {k: sum(v for (m, kk), v in visible.items() if kk == k) for k in keys}
+    by_month = {m: sum(v for (mm, k), v in visible.items() if mm == m) for m in months}
+    total = sum(by_key.values())
 
     table = [
         {
@@ -503,7 +507,11 @@ def stats(request):
         for k in sorted(keys, key=lambda k: -by_key[k])
     ]
     if request.GET.get("format") == "xlsx":
-        privacy_note = [] if user.sees_personal_data else [_("Cells under 5 are suppressed.")]
+        privacy_note = (
+            []
+            if user.sees_personal_data
+            else [_("Cells under 5 are suppressed; totals add up the cells shown.")]
+        )
         headers = [DIMENSIONS[dimension], *[m.strftime("%Y-%m") for m in months], _("Total")]
         body = [
             [row["label"], *[_cell(c) for c in row["cells"]], _cell(row["total"])] for row in table
