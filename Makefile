@@ -60,6 +60,7 @@ check-deploy: install
 	SHEGONG_PRODUCTION=1 SHEGONG_SECRET_KEY=$$($(VENV)/python -c "import secrets; print(secrets.token_urlsafe(64))") \
 	  SHEGONG_ENCRYPTION_KEYS=$$($(VENV)/python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())") \
 	  SHEGONG_LOOKUP_KEY=$$($(VENV)/python -c "import secrets; print(secrets.token_hex(32))") \
+	  SHEGONG_AUDIT_KEY=$$($(VENV)/python -c "import secrets; print(secrets.token_hex(32))") \
 	  SHEGONG_ALLOWED_HOSTS=shegong.example.gov.cn SHEGONG_DATA_DIR=$$(mktemp -d) \
 	  $(VENV)/shegong check --deploy --fail-level WARNING
 
