@@ -5,6 +5,8 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 VENV := .venv/bin
 HOST ?= 127.0.0.1:8000
+# every process logs in the platform's time zone (settings.TIME_ZONE)
+export TZ := Asia/Shanghai
 
 .PHONY: start install setup run test test-fast lint format check-deploy messages test-deps vendor clean spreadsheet-fixtures
 
@@ -15,7 +17,8 @@ start: install
 	@echo "Shegong is starting at http://$(HOST)/ (Ctrl+C to stop)"
 	SHEGONG_DEMO=1 $(VENV)/shegong db_worker --no-reload & WORKER=$$!; \
 	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT; \
-	SHEGONG_DEMO=1 $(VENV)/gunicorn shegong.config.wsgi --bind $(HOST) --workers 2 --access-logfile -
+	SHEGONG_DEMO=1 $(VENV)/gunicorn shegong.config.wsgi --bind $(HOST) --workers 2 --access-logfile - \
+	  --access-logformat '%(t)s %(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 
 ## install: Python 3.13 virtualenv with the locked dependencies (front-end files are vendored)
 install:

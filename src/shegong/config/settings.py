@@ -324,10 +324,19 @@ NINJA_PAGINATION_PER_PAGE = 50
 NINJA_MAX_PER_PAGE_SIZE = 500
 
 # --- Logging: no personal data in logs (security.md 14) ------------------------------------
+# One time zone in every log line: the platform's (Django sets the process's TZ to
+# TIME_ZONE), with its offset written out; `make start` and the systemd units set TZ for
+# gunicorn and the worker too, so their own lines agree.
+LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S%z"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "datefmt": LOG_DATE_FORMAT,
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("SHEGONG_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
