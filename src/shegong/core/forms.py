@@ -7,6 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from shegong.core.inputs import bound_form_fields
 
+# Django 6's label of an empty choice ("- Select an option -"), said here so that the
+# project's catalogue translates it (Django's own Chinese catalogue lacks it).
+BLANK_CHOICE_LABEL = _("- Select an option -")
+
 
 class BoundedForm(forms.Form):
     """Base of every page form: each field gets the input boundary's limits where it has

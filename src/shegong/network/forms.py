@@ -128,7 +128,14 @@ class PostingForm(BoundedForm):
     national_id = forms.CharField(label=_("National ID of the social worker"), max_length=18)
     employment = forms.ChoiceField(label=_("Employment"), choices=Employment.choices)
     post_type = forms.CharField(label=_("Post"), max_length=100, required=False)
-    started_on = forms.DateField(label=_("Start"), widget=DateInput())
+    started_on = forms.DateField(
+        label=_("Start"),
+        widget=DateInput(),
+        help_text=_(
+            "The posting counts from this day. When it ends, its end date is the first day "
+            "the person no longer works here: that day does not count."
+        ),
+    )
 
 
 class StandardEndForm(BoundedForm):
