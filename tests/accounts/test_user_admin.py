@@ -21,10 +21,9 @@ from openpyxl import Workbook, load_workbook
 from shegong.accounts.io import USER_SHEET, import_users
 from shegong.accounts.models import ApiToken, SetPasswordLink, User
 from shegong.accounts.services import api_token_create, password_link_create
-from shegong.core.jobs import import_start
 from shegong.core.models import AuditEvent, ImportJob
 from shegong.core.roles import Role
-from shegong.core.tasks import import_job_task
+from shegong.core.tasks import import_job_task, import_start
 from shegong.geo.models import Division
 from tests.conftest import PASSWORD, make_user
 

@@ -3,8 +3,8 @@ progress and its report.
 
 Every .xlsx import runs this way, never inside a web request (issue #12 item 4): an app
 registers each kind of import once (``register_import``: the permission it needs and the
-function that imports a file), ``import_start`` records the upload as a queued job, and the
-one task ``core.tasks.import_job_task`` runs it in ``shegong db_worker``.
+function that imports a file), ``core.tasks.import_start`` records the upload as a queued
+job, and the one task ``core.tasks.import_job_task`` runs it in ``shegong db_worker``.
 
 A job is created in the request's transaction and its task enqueued with ``on_commit``;
 the task (``job_run``) claims the job (queued → running) so that running it twice does
@@ -57,25 +57,6 @@ IMPORT_KINDS: dict[str, ImportKind] = {}
 def register_import(kind: str, *, perm: str, run: Callable[..., ImportReport], label="") -> None:
     """Declare a kind of import (called by the apps when they are ready)."""
     IMPORT_KINDS[kind] = ImportKind(perm, run, label)
-
-
-def import_start(*, actor, kind: str, filename: str, data: bytes, origin: str = "") -> ImportJob:
-    """Queue the import of an uploaded file; its page (``core:job``) follows it.
-
-    Refuses (``PermissionDenied``, naming it) a role without the kind's permission and
-    (``ValidationError``) a file that is too large or is not an .xlsx workbook."""
-    from shegong.core.tasks import import_job_task
-
-    spec = IMPORT_KINDS[kind]
-    return import_job_create(
-        actor=actor,
-        kind=kind,
-        filename=filename,
-        data=data,
-        perm=spec.perm,
-        enqueue=lambda job_id: import_job_task.enqueue(job_id),
-        origin=origin,
-    )
 
 
 def run_registered(job: ImportJob, progress: Progress) -> ImportReport:

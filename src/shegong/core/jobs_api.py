@@ -11,10 +11,11 @@ from ninja.files import UploadedFile
 
 from shegong.core.audit import audit_record
 from shegong.core.inputs import Id, Word
-from shegong.core.jobs import IMPORT_KINDS, import_start, job_result
+from shegong.core.jobs import IMPORT_KINDS, job_result
 from shegong.core.models import ImportJob
 from shegong.core.permissions import check_perm
 from shegong.core.scoping import VIEW, get_scoped_or_404
+from shegong.core.tasks import import_start
 from shegong.core.xlsx import MAX_UPLOAD_BYTES, xlsx_bytes_response
 
 router = Router(tags=["jobs"])

@@ -107,7 +107,7 @@ def start_import(request, form, kind: str):
     user to the job's page; on a refusal (not .xlsx, too large, role) the form says why and
     None is returned."""
     from shegong.core.forms import add_service_errors
-    from shegong.core.jobs import import_start
+    from shegong.core.tasks import import_start
 
     upload = form.cleaned_data["file"]
     if upload.size > MAX_UPLOAD_BYTES:

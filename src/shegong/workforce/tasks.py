@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from shegong.core.jobs import import_start, register_import
+from shegong.core.jobs import register_import
 from shegong.core.models import ImportJob
+from shegong.core.tasks import import_start
 
 WORKER_IMPORT_KIND = "workforce.social_workers"
 POSTING_IMPORT_KIND = "workforce.postings"
