@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1:8000
 # every process logs in the platform's time zone (settings.TIME_ZONE)
 export TZ := Asia/Shanghai
 
-.PHONY: start install setup run test test-fast lint format check-deploy messages test-deps vendor clean spreadsheet-fixtures
+.PHONY: start install setup run test test-fast lint format check-deploy messages test-deps vendor clean spreadsheet-fixtures screenshots
 
 ## start: install everything, set up SQLite with Chongqing's divisions and demo users, serve
 ## (gunicorn, and beside it the background worker that runs imports; both stop together)
@@ -26,25 +26,32 @@ install:
 	$(UV) sync --frozen
 
 ## test: the whole suite (unit, API, scope matrix, browser) on $DATABASE_URL or SQLite, then
-## check the run's log (var/test.log) holds no national ID (security.md 14)
+## check the run's log ($TEST_LOG, var/test.log) holds no national ID (security.md 14)
+TEST_LOG ?= var/test.log
 test: install test-deps
-	@mkdir -p var
-	$(VENV)/pytest --log-file=var/test.log --log-file-level=INFO $(PYTEST_ARGS)
-	$(VENV)/shegong logcheck var/test.log
+	@mkdir -p $(dir $(TEST_LOG))
+	$(VENV)/pytest --log-file=$(TEST_LOG) --log-file-level=INFO $(PYTEST_ARGS)
+	$(VENV)/shegong logcheck $(TEST_LOG)
 
 ## test-fast: everything but the browser tests
 test-fast: install
 	$(VENV)/pytest -m "not e2e" $(PYTEST_ARGS)
 
 ## test-deps: Debian's Chromium and CJK fonts for the browser tests, LibreOffice Calc for the
-## spreadsheet tests (installed if missing)
+## spreadsheet tests, GNU gettext for the translation-completeness test (installed if missing)
 test-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
-	    || ! command -v soffice >/dev/null 2>&1; then \
+	    || ! command -v soffice >/dev/null 2>&1 || ! command -v xgettext >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
-	    chromium fonts-noto-cjk libreoffice-calc-nogui python3-uno >/dev/null; \
+	    chromium fonts-noto-cjk libreoffice-calc-nogui python3-uno gettext >/dev/null; \
 	fi
+
+## screenshots: the README's pictures (docs/screenshots/*.png), taken by the browser tests on
+## the demo data
+screenshots: install test-deps
+	SHEGONG_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(VENV)/pytest -q -p no:cacheprovider \
+	  tests/e2e/test_page_sweep.py -k screenshots
 
 ## spreadsheet-fixtures: remake tests/data/spreadsheets/*.xlsx with LibreOffice (see its README)
 spreadsheet-fixtures: install test-deps

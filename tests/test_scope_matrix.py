@@ -268,6 +268,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "core:audit": Endpoint(
         perm="core.view_auditevent", no_leak=_html_lacks(lambda c: c.outsider.username)
     ),
+    "favicon": Endpoint(public=True, ok=301),
     "accounts:login": Endpoint(public=True, ok=302),  # signed-in users are sent home
     "accounts:logout": Endpoint(method="post", ok=302),
     # the code step of signing in: without a pending password step it sends back to sign in

@@ -277,6 +277,8 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
+# Digits grouped by three, dates as 2020-03-01, in both languages (shegong/formats/).
+FORMAT_MODULE_PATH = ["shegong.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -1,6 +1,8 @@
 """URL configuration: pages per app, the API at /api/v1/, language switching."""
 
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from shegong.config.api import api
@@ -16,6 +18,12 @@ urlpatterns = [
     path("casework/", include("shegong.casework.urls")),
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
+    # browsers ask for /favicon.ico on their own: the platform's icon is an SVG
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=static("favicon.svg"), permanent=True),
+        name="favicon",
+    ),
 ]
 
 handler403 = "shegong.core.views.error_403"

@@ -1,8 +1,32 @@
-"""Template context shared by every page."""
+"""Template context shared by every page: the platform's name and demo flag, the side
+navigation of the user's role, and the division path of the breadcrumbs."""
 
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
 
 def platform(request):
-    """Platform name and demo flag for the page frame."""
-    return {"PLATFORM_NAME": settings.PLATFORM_NAME, "DEMO_MODE": settings.DEMO_MODE}
+    """Platform name, demo flag; for a signed-in user the navigation (``core.navigation``)
+    and the path of their division (重庆市 › 江北区 › …), both computed only if used."""
+    context = {"PLATFORM_NAME": settings.PLATFORM_NAME, "DEMO_MODE": settings.DEMO_MODE}
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        from shegong.core.navigation import navigation_for
+
+        match = getattr(request, "resolver_match", None)
+        view_name = match.view_name if match else None
+        context["navigation"] = SimpleLazyObject(lambda: navigation_for(user, view_name))
+        context["user_division_path"] = SimpleLazyObject(lambda: division_path(user.division))
+    return context
+
+
+def division_path(division) -> list:
+    """The division and its ancestors, from the top down, without the statistical
+    groupings (市辖区, 县) that stand between a municipality and its counties."""
+    from shegong.geo.models import Division
+
+    if division is None:
+        return []
+    codes = [*division.ancestor_codes(), division.code]
+    rows = {d.code: d for d in Division.objects.filter(code__in=codes, is_grouping=False)}
+    return [rows[code] for code in codes if code in rows]

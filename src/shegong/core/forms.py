@@ -20,6 +20,7 @@ class BoundedForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         bound_form_fields(self)
+        style_widgets(self)
 
     def full_clean(self):
         super().full_clean()
@@ -27,6 +28,10 @@ class BoundedForm(forms.Form):
             from shegong.core.middleware import form_invalid
 
             form_invalid.set(True)
+            for name in self._errors:
+                if name in self.fields:
+                    widget = self.fields[name].widget
+                    widget.attrs["class"] = (widget.attrs.get("class", "") + " is-invalid").strip()
 
     def add_error(self, field, error):
         super().add_error(field, error)
@@ -60,6 +65,27 @@ class NoEchoInput(forms.TextInput):
 
     def format_value(self, value):
         return None
+
+
+def style_widgets(form) -> None:
+    """Give every widget the design system's class (Tabler/Bootstrap): inputs and text
+    areas ``form-control``, selects ``form-select``, check boxes and radios
+    ``form-check-input``."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(
+            widget, forms.CheckboxInput | forms.RadioSelect | forms.CheckboxSelectMultiple
+        ):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select | forms.SelectMultiple):
+            css = "form-select"
+        elif isinstance(widget, forms.HiddenInput):
+            continue
+        else:
+            css = "form-control"
+        classes = widget.attrs.get("class", "")
+        if css not in classes.split():
+            widget.attrs["class"] = f"{classes} {css}".strip()
 
 
 class UploadForm(BoundedForm):

@@ -35,10 +35,10 @@ from shegong.network.forms import (
     VisitForm,
 )
 from shegong.network.io import facility_template
+from shegong.network.lists import facility_list_page
 from shegong.network.models import (
     Facility,
     FacilityStatus,
-    OperatorKind,
     RequiredFix,
     SocialOrganisation,
     StaffingStandard,
@@ -48,7 +48,6 @@ from shegong.network.selectors import (
     coverage,
     coverage_by_child,
     coverage_trend,
-    facility_list,
 )
 from shegong.network.tasks import FACILITY_IMPORT_KIND
 from shegong.workforce.selectors import (
@@ -134,34 +133,9 @@ def dashboard(request):
 @login_required
 @permission_required_or_403("network.view_facility")
 def facility_list_view(request):
-    """Facilities in scope with filters, search and pagination."""
-    filters = {
-        "tier": request.GET.get("tier") if request.GET.get("tier") in Tier.values else None,
-        "status": request.GET.get("status")
-        if request.GET.get("status") in FacilityStatus.values
-        else None,
-        "operator": request.GET.get("operator")
-        if request.GET.get("operator") in OperatorKind.values
-        else None,
-        "division": (request.GET.get("division") or "").strip() or None,
-        "query": (request.GET.get("q") or "").strip() or None,
-    }
-    if _wants_xlsx(request):
-        return facilities_xlsx(facility_list(user=request.user, **filters))
-    page = Paginator(facility_list(user=request.user, **filters), 50).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "network/facility_list.html",
-        {
-            "page": page,
-            "filters": filters,
-            "tiers": Tier.choices,
-            "statuses": FacilityStatus.choices,
-            "operators": OperatorKind.choices,
-        },
-    )
+    """Facilities in scope: search, filters, sorting, pagination, Excel (a declared list,
+    ``network.lists``)."""
+    return facility_list_page(request)
 
 
 @require_GET
@@ -597,38 +571,6 @@ def organisations_view(request):
 
 def _wants_xlsx(request) -> bool:
     return request.GET.get("format") == "xlsx"
-
-
-def facilities_xlsx(queryset):
-    """The facility list as the user filtered it."""
-    rows = (
-        (
-            f.name,
-            f.get_tier_display(),
-            f.division.code,
-            f.division.name,
-            f.get_status_display(),
-            f.opened_on,
-            f.get_operator_kind_display(),
-            f.operator.name if f.operator else "",
-            f.address,
-            f.phone,
-        )
-        for f in queryset.iterator(chunk_size=2000)
-    )
-    headers = [
-        _("Name"),
-        _("Tier"),
-        _("Division code"),
-        _("Division"),
-        _("Status"),
-        _("Opened"),
-        _("Operator"),
-        _("Operating agency"),
-        _("Address"),
-        _("Phone"),
-    ]
-    return xlsx_response("facilities.xlsx", str(_("Facilities")), headers, rows)
 
 
 def dashboard_xlsx(division, as_of, children, comp):

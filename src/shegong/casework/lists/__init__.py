@@ -1,0 +1,1 @@
+"""The casework declared lists (``core.lists``), one module per kind of record."""

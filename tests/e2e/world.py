@@ -1,0 +1,60 @@
+"""The demo world in a test database, served by a live server the module keeps: what the page
+sweep and the screenshots look at (the same data `make start` shows)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from django.core.management import call_command
+from django.test import override_settings
+
+from tests.conftest import load_divisions
+
+DEMO_ROLES = ("city", "county", "station", "room", "analyst", "security", "auditor", "agency")
+
+
+def demo_world_create() -> None:
+    """Everything `shegong setup --demo` makes, on the divisions already loaded."""
+    from shegong.accounts.demo import demo_agency_user_create, demo_users_create
+    from shegong.casework.demo import demo_casework_create
+    from shegong.funding.demo import demo_funding_create
+    from shegong.network.demo import demo_network_create
+    from shegong.network.services import seed_article_standard
+    from shegong.projects.demo import demo_projects_create
+    from shegong.projects.services import seed_default_indicator_tree
+    from shegong.workforce.demo import demo_workforce_create
+
+    with override_settings(DEMO_MODE=True):
+        seed_article_standard()
+        seed_default_indicator_tree()
+        demo_users_create()
+        demo_network_create()
+        demo_workforce_create()
+        demo_projects_create()
+        demo_funding_create()
+        demo_casework_create()
+        demo_agency_user_create()
+
+
+@contextmanager
+def demo_world_served(django_db_blocker):
+    """Build the demo world, serve it, and leave the database as the other tests expect it
+    (flushed, divisions loaded). Yields the server's base URL.
+
+    Not pytest-django's ``live_server``: that one flushes the database after every test,
+    and the world is built once for a whole module."""
+    from pytest_django.live_server_helper import LiveServer
+
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+        load_divisions()
+        demo_world_create()
+        server = LiveServer("localhost")
+        server._live_server_modified_settings.enable()
+        try:
+            yield server.url
+        finally:
+            server._live_server_modified_settings.disable()
+            server.stop()
+            call_command("flush", interactive=False, verbosity=0)
+            load_divisions()
