@@ -86,6 +86,10 @@ def _psql(url: str, sql: str) -> None:
     subprocess.run(["psql", url, "-qc", sql], check=True, capture_output=True)
 
 
+# The pages' time budget is measured here: CI runs this with the machine to itself.
+pytestmark = pytest.mark.solo
+
+
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
     """The platform as deployed: its own database, gunicorn (2 workers) and a worker."""
