@@ -65,30 +65,48 @@ def _as_of(request) -> date:
         return timezone.localdate()
 
 
+def _dashboard_figures(request):
+    """What the dashboard and its Excel export show: the division in scope, the date, its
+    coverage and compliance, and one row per child division."""
+    division = division_in_scope_or_404(user=request.user, code=request.GET.get("division"))
+    as_of = _as_of(request)
+    comp = compliance(division=division, as_of=as_of)
+    children = coverage_by_child(user=request.user, division=division, as_of=as_of)
+    for row in children:
+        row["compliance"] = (
+            comp.by_county.get(row["code"]) if row["level"] == Level.COUNTY else None
+        )
+    return division, as_of, comp, children
+
+
+def _share_row(row) -> dict:
+    return {
+        "code": row["code"],
+        "name": row["name"],
+        "value": round(row["room_share"] * 100, 1),
+        "rooms": row["rooms"],
+        "communities": row["communities"],
+    }
+
+
 @require_GET
 @login_required
 @permission_required_or_403("network.view_facility")
 def dashboard(request):
-    """Coverage and compliance of the user's division (or a division in scope) on a date."""
-    division = division_in_scope_or_404(user=request.user, code=request.GET.get("division"))
-    as_of = _as_of(request)
+    """Coverage and compliance of the user's division (or a division in scope) on a date.
+    The city sees its counties on the map; a county sees itself alone on the map, zoomed,
+    and its towns ranked beside it (there are no town outlines)."""
+    if request.GET.get("format") == "xlsx":
+        return dashboard_export(request)
+    division, as_of, comp, children = _dashboard_figures(request)
     cov = coverage(division=division, as_of=as_of)
-    comp = compliance(division=division, as_of=as_of)
-    children = coverage_by_child(user=request.user, division=division, as_of=as_of)
     start = date(2017, 1, 1) if as_of.year >= 2017 else date(as_of.year - 3, 1, 1)
     trend = coverage_trend(division=division, start=start, end=as_of)
-    map_data = [
-        {
-            "code": row["code"],
-            "name": row["name"],
-            "value": round(row["room_share"] * 100, 1),
-            "rooms": row["rooms"],
-            "communities": row["communities"],
-        }
-        for row in children
-        if row["level"] == Level.COUNTY
-    ]
-    if division.level == Level.COUNTY:  # the county alone, coloured on the city's map
+    map_data = [_share_row(row) for row in children if row["level"] == Level.COUNTY]
+    focus = ""
+    ranked = []
+    if division.level == Level.COUNTY:  # the county alone, zoomed; its towns ranked
+        focus = division.code
         map_data = [
             {
                 "code": division.code,
@@ -98,6 +116,10 @@ def dashboard(request):
                 "communities": cov.communities,
             }
         ]
+        ranked = sorted(
+            (_share_row(row) for row in children if row["level"] == Level.TOWN),
+            key=lambda row: (-row["value"], -row["rooms"]),
+        )
     rooms = {}
     if division.level == Level.TOWN:  # link each community to its room's page
         rooms = dict(
@@ -107,9 +129,6 @@ def dashboard(request):
             .values_list("division__code", "pk")
         )
     for row in children:
-        row["compliance"] = (
-            comp.by_county.get(row["code"]) if row["level"] == Level.COUNTY else None
-        )
         row["room_id"] = rooms.get(row["code"])
     return render(
         request,
@@ -120,13 +139,24 @@ def dashboard(request):
             "coverage": cov,
             "compliance": comp,
             "children": children,
-            "chart_data": {"map": map_data, "trend": trend},
+            "chart_data": {"map": map_data, "focus": focus, "towns": ranked, "trend": trend},
             "show_map": bool(map_data),
+            "towns_ranked": bool(ranked),
             "facilities_here": Facility.objects.restrict(request.user, VIEW)
             .filter(division=division)
-            .exclude(status=FacilityStatus.CLOSED),
+            .exclude(status=FacilityStatus.CLOSED)
+            .select_related("division"),
         },
     )
+
+
+@require_GET
+@login_required
+@permission_required_or_403("network.view_facility")
+def dashboard_export(request):
+    """The dashboard's table below the division, with compliance per county, as .xlsx."""
+    division, as_of, _comp, children = _dashboard_figures(request)
+    return dashboard_xlsx(division, as_of, children)
 
 
 @require_GET
@@ -573,7 +603,7 @@ def _wants_xlsx(request) -> bool:
     return request.GET.get("format") == "xlsx"
 
 
-def dashboard_xlsx(division, as_of, children, comp):
+def dashboard_xlsx(division, as_of, children):
     """The dashboard's drill-down table with compliance per county."""
     headers = [
         _("Code"),
