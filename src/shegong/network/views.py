@@ -6,7 +6,6 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,12 +34,15 @@ from shegong.network.forms import (
     VisitForm,
 )
 from shegong.network.io import facility_template
-from shegong.network.lists import facility_list_page
+from shegong.network.lists import (
+    facility_list_page,
+    organisation_list_page,
+    standard_list_page,
+)
 from shegong.network.models import (
     Facility,
     FacilityStatus,
     RequiredFix,
-    SocialOrganisation,
     StaffingStandard,
     Tier,
 )
@@ -494,39 +496,12 @@ def standards_view(request):
                 return redirect("network:standards")
         elif posted not in ("add", "end"):
             raise PermissionDenied
-    if _wants_xlsx(request):
-        return xlsx_response(
-            "staffing-standards.xlsx",
-            str(_("Staffing standards")),
-            [
-                _("Tier"),
-                _("Division kind"),
-                _("Minimum full-time social workers"),
-                _("Effective from"),
-                _("Ended on"),
-                _("Source document"),
-            ],
-            (
-                (
-                    s.get_tier_display(),
-                    s.get_division_kind_display(),
-                    s.min_full_time,
-                    s.effective_from,
-                    s.ended_on,
-                    s.document,
-                )
-                for s in StaffingStandard.objects.restrict(request.user, VIEW)
-            ),
-        )
-    return render(
-        request,
-        "network/standards.html",
-        {
-            "standards": _with_current(StaffingStandard.objects.restrict(request.user, VIEW)),
-            "form": form,
-            "end_form": end_form,
-        },
-    )
+    request.standard_form = form
+    request.standard_end_form = end_form
+    request.standards_current = [
+        s for s in _with_current(StaffingStandard.objects.restrict(request.user, VIEW)) if s.current
+    ]
+    return standard_list_page(request)
 
 
 @login_required
@@ -556,51 +531,11 @@ def organisations_view(request):
             else:
                 messages.success(request, _("The organisation was registered."))
                 return redirect("network:organisations")
-    query = request.GET.get("q", "").strip()
-    organisations = SocialOrganisation.objects.restrict(request.user, VIEW).select_related(
-        "division", "incubating_station"
-    )
-    if query:
-        organisations = organisations.filter(name__icontains=query)
-    if _wants_xlsx(request):
-        return xlsx_response(
-            "organisations.xlsx",
-            str(_("Social organisations")),
-            [
-                _("Name"),
-                _("Unified social credit code"),
-                _("Registered in"),
-                _("Rating"),
-                _("Rating expires"),
-                _("Incubating station"),
-                _("Incubation stage"),
-            ],
-            (
-                (
-                    o.name,
-                    o.uscc,
-                    o.division.name,
-                    o.rating,
-                    o.rating_expires_on,
-                    o.incubating_station.name if o.incubating_station else "",
-                    o.get_incubation_stage_display(),
-                )
-                for o in organisations.order_by("name")
-            ),
-        )
-    page = Paginator(organisations.order_by("name"), 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "network/organisations.html",
-        {"page": page, "form": form, "query": query},
-    )
+    request.organisation_form = form
+    return organisation_list_page(request)
 
 
 # --- Excel ------------------------------------------------------------------------------------
-
-
-def _wants_xlsx(request) -> bool:
-    return request.GET.get("format") == "xlsx"
 
 
 def dashboard_xlsx(division, as_of, children):
