@@ -55,6 +55,7 @@ USER_TABLE = Table(
             link=_edit_link,
             title=True,
             testid="username",
+            kind="code",
         ),
         Col("full_name", _("Full name"), "full_name", sort="pinyin:full_name"),
         Col("role", _("Role"), lambda u: u.get_role_display(), sort="role"),

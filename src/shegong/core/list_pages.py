@@ -50,7 +50,7 @@ AUDIT_TABLE = Table(
     columns=(
         Col("seq", "#", "seq", sort="seq", kind="num"),
         Col("time", _("Time"), "occurred_at", sort="occurred_at", kind="datetime"),
-        Col("user", _("User"), "actor_username", sort="actor_username", title=True),
+        Col("user", _("User"), "actor_username", sort="actor_username", title=True, kind="code"),
         Col(
             "action",
             _("Action"),

@@ -153,7 +153,7 @@ ORGANISATION_TABLE = Table(
             kind="tag",
             tone=lambda o: "info" if o.is_social_work_agency else "muted",
         ),
-        Col("uscc", _("Unified social credit code"), "uscc", sort="uscc"),
+        Col("uscc", _("Unified social credit code"), "uscc", sort="uscc", kind="code"),
         Col("division", _("Registered in"), "division.name", sort="division__code"),
         Col("rating", _("Rating"), "rating", sort="rating"),
         Col(
