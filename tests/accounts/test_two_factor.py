@@ -85,7 +85,7 @@ def test_a_code_is_refused_on_reuse(client, county_user):
         response = client.post(CODE, {"code": used})
     # then the code is refused and nothing is signed in
     assert response.status_code == 422 and not signed_in(client)
-    assert 'role="alert"' in response.content.decode()
+    assert 'invalid-feedback' in response.content.decode()
     assert AuditEvent.objects.filter(action="login.two_factor_failed", outcome="denied").exists()
 
 
@@ -177,14 +177,15 @@ def test_the_secret_is_stored_encrypted(client, county_user):
     assert device.secret not in stored
 
 
-def test_the_user_list_resets_an_authenticator_after_confirmation(client, county_user):
-    # given a user with a device, and the security administrator on the user list
+def test_the_user_page_resets_an_authenticator_after_confirmation(client, county_user):
+    # given a user with a device, and the security administrator on that user's page
     enrol(client, county_user)
     client.post(reverse("accounts:logout"))
     security = make_user(Role.SECURITY_ADMIN, "50", username="sec-page")
     client.force_login(security)
-    page = client.get(reverse("accounts:users")).content.decode()
-    assert "data-confirm" in page
+    assert county_user.username in client.get(reverse("accounts:users")).content.decode()
+    page = client.get(reverse("accounts:user_edit", args=[county_user.pk])).content.decode()
+    assert 'data-testid="two-factor-reset"' in page and "data-confirm" in page
     # when the reset button is posted
     response = client.post(reverse("accounts:two_factor_reset", args=[county_user.pk]))
     # then the device is gone

@@ -387,3 +387,30 @@ def test_createadmin_on_a_new_installation_then_sign_in():
 def test_createsuperuser_says_to_use_createadmin():
     with pytest.raises(CommandError, match="createadmin"):
         call_command("createsuperuser", "--noinput")
+
+
+def test_the_user_list_masks_phones_and_sorts_names_by_pinyin(client, security):
+    # given two users with phones
+    first = make_user(Role.ROOM_WORKER, "500105001001", username="py-b")
+    first.full_name, first.phone = "张三", "13800001111"
+    first.save()
+    second = make_user(Role.ROOM_WORKER, "500105001001", username="py-a")
+    second.full_name, second.phone = "安四", "13900002222"
+    second.save()
+    client.force_login(security)
+    # when the administrator lists them by full name
+    html = client.get(reverse("accounts:users"), {"sort": "full_name", "q": "py-"}).content.decode()
+    # then the phones are masked and 安 comes before 张 (pinyin, not code point)
+    assert "13800001111" not in html and "13900002222" not in html
+    assert "138****1111" in html
+    assert html.index("安四") < html.index("张三")
+    # and the Excel export masks them too
+    import io
+
+    from openpyxl import load_workbook
+
+    export = client.get(reverse("accounts:users"), {"q": "py-", "format": "xlsx"})
+    cells = {
+        str(c.value) for row in load_workbook(io.BytesIO(export.content)).active for c in row
+    }
+    assert "138****1111" in cells and "13800001111" not in cells

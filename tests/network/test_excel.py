@@ -162,3 +162,37 @@ def test_import_page_queues_a_job_whose_page_lists_every_bad_row(
     assert Facility.objects.count() == before
     template = client.get("/network/import/template/facilities/")
     assert load_workbook(io.BytesIO(template.content)).active["A1"].value == "层级"
+
+
+def test_dashboard_exports_its_table_as_a_real_xlsx(client, network):
+    # given a county user of 甲区 on the hand-built network
+    client.force_login(make_user(Role.COUNTY_STAFF, "970101", username="county-x"))
+    # when they press the dashboard's "导出 Excel"
+    page = client.get("/network/", {"as_of": "2024-06-30"}).content.decode()
+    assert "/network/export.xlsx?division=970101&amp;as_of=2024-06-30" in page
+    response = client.get("/network/export.xlsx", {"division": "970101", "as_of": "2024-06-30"})
+    # then a real workbook comes back, one row per town, named in words
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "coverage-970101-20240630.xlsx" in response["Content-Disposition"]
+    book = load_workbook(io.BytesIO(response.content))
+    rows = [[c.value for c in row] for row in book.active.iter_rows()]
+    assert rows[0][:2] == ["代码", "区划"]
+    assert sorted(row[1] for row in rows[1:]) == ["一街道", "二乡"]
+    # and a division outside their area is not found
+    assert client.get("/network/export.xlsx", {"division": "970102"}).status_code == 404
+
+
+def test_county_dashboard_focuses_its_map_and_ranks_its_towns(client, network):
+    # given a county user of 甲区
+    client.force_login(make_user(Role.COUNTY_STAFF, "970101", username="county-y"))
+    # when they open the dashboard
+    response = client.get("/network/", {"as_of": "2024-06-30"})
+    data = response.context["chart_data"]
+    # then the map shows their county alone, and its towns are ranked beside it
+    assert data["focus"] == "970101"
+    assert [row["code"] for row in data["map"]] == ["970101"]
+    shares = [row["value"] for row in data["towns"]]
+    assert {row["name"] for row in data["towns"]} == {"一街道", "二乡"}
+    assert shares == sorted(shares, reverse=True)
+    assert 'data-testid="towns-ranked"' in response.content.decode()

@@ -9,9 +9,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -26,6 +24,7 @@ from shegong.accounts.forms import (
     UserForm,
 )
 from shegong.accounts.io import USER_COLUMNS, USER_IMPORT_KIND, user_template
+from shegong.accounts.lists import user_list_page
 from shegong.accounts.models import ApiToken, TwoFactorDevice, User
 from shegong.accounts.services import (
     api_token_create,
@@ -50,12 +49,9 @@ from shegong.accounts.two_factor import (
     two_factor_verify,
 )
 from shegong.core.forms import add_service_errors
-from shegong.core.inputs import get_text
 from shegong.core.middleware import client_ip
 from shegong.core.permissions import permission_required_or_403
-from shegong.core.roles import Role
 from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
-from shegong.core.validators import mask_phone
 from shegong.core.views import import_page
 from shegong.core.xlsx import xlsx_bytes_response
 from shegong.geo.models import Division
@@ -174,31 +170,9 @@ def token_revoke(request, pk: int):
 @permission_required_or_403("accounts.view_user")
 def user_list(request):
     """Users in the security administrator's scope: search, filters by role and status,
-    last sign-in; the actions to edit, disable or enable, and give a password link."""
-    users = (
-        User.objects.restrict(request.user, "view")
-        .select_related("division")
-        .annotate(has_two_factor=Exists(TwoFactorDevice.objects.filter(user=OuterRef("pk"))))
-    )
-    query = get_text(request, "q")
-    role = request.GET.get("role", "")
-    active = request.GET.get("active", "")
-    if query:
-        users = users.filter(Q(username__icontains=query) | Q(full_name__icontains=query))
-    if role in Role.values:
-        users = users.filter(role=role)
-    if active in ("yes", "no"):
-        users = users.filter(is_active=active == "yes")
-    page = Paginator(users.order_by("username"), 50).get_page(request.GET.get("page"))
-    for user in page.object_list:
-        user.masked_phone = mask_phone(user.phone) if user.phone else ""
-    response = render(
-        request,
-        "accounts/user_list.html",
-        {"page": page, "query": query, "role": role, "active": active, "roles": Role.choices},
-    )
-    response["Cache-Control"] = "no-store"
-    return response
+    last sign-in, phones masked (a declared list, ``accounts.lists``); each user's page has
+    the actions (disable or enable, password link, two-factor reset)."""
+    return user_list_page(request)
 
 
 @login_required
@@ -320,7 +294,15 @@ def user_edit_view(request, pk: int):
             else:
                 messages.success(request, _("The user %(name)s was saved.") % {"name": target})
                 return redirect("accounts:users")
-    response = render(request, "accounts/user_form.html", {"form": form, "target": target})
+    response = render(
+        request,
+        "accounts/user_form.html",
+        {
+            "form": form,
+            "target": target,
+            "has_two_factor": TwoFactorDevice.objects.filter(user=target).exists(),
+        },
+    )
     response["Cache-Control"] = "no-store"
     return response
 

@@ -1,4 +1,7 @@
-"""The API at /api/v1/: one NinjaAPI with each app's router."""
+"""The API at /api/v1/: one NinjaAPI with each app's router. Its title and description are
+in the reader's language (the docs page and the OpenAPI document)."""
+
+from django.utils.translation import gettext_lazy as _
 
 from shegong.accounts.api import router as accounts_router
 from shegong.casework.api import router as casework_router
@@ -17,9 +20,12 @@ from shegong.projects.api import router as projects_router
 from shegong.workforce.api import router as workforce_router
 
 api = ShegongAPI(
-    title="Shegong API",
+    title=_("Shegong API"),
     version="1",
-    description="Scoped access to the three-tier social work service system.",
+    description=_(
+        "Scoped access to the three-tier social work service system: each user and each "
+        "token sees only their own area."
+    ),
     urls_namespace="api",
     auth=[TokenAuth(), session_auth],
     docs_url="/docs",

@@ -271,6 +271,8 @@ class ShegongAPI(NinjaAPI):
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        info = schema.setdefault("info", {})  # in the reader's language
+        info["title"], info["description"] = str(self.title), str(self.description or "")
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.setdefault("ErrorOut", ErrorOut.model_json_schema())
         reference = {"$ref": "#/components/schemas/ErrorOut"}

@@ -1,4 +1,5 @@
-"""The network's declared lists (``core.lists``): facilities and social organisations."""
+"""The network's declared lists (``core.lists``): facilities, social organisations and the
+staffing standards."""
 
 from __future__ import annotations
 
@@ -10,7 +11,17 @@ from django.utils.translation import gettext_lazy as _
 
 from shegong.core.inputs import SEARCH_LENGTH
 from shegong.core.lists import Col, FilterSet, ListPage, Table
-from shegong.network.models import Facility, FacilityStatus, OperatorKind, Tier
+from shegong.geo.models import Kind
+from shegong.network.models import (
+    Facility,
+    FacilityStatus,
+    IncubationStage,
+    OperatorKind,
+    Rating,
+    SocialOrganisation,
+    StaffingStandard,
+    Tier,
+)
 
 STATUS_TONES = {
     FacilityStatus.PLANNED: "muted",
@@ -98,4 +109,164 @@ facility_list_page = ListPage(
     export_name="facilities",
     empty_text=_("No facility matches."),
     actions=_actions,
+)
+
+
+# --- social organisations ---------------------------------------------------------------------
+
+
+class OrganisationFilter(FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="search", max_length=SEARCH_LENGTH)
+    agency = django_filters.BooleanFilter(
+        label=_("Social work agency"),
+        field_name="is_social_work_agency",
+        widget=forms.Select(
+            choices=[("", _("Any organisation")), ("true", _("Yes")), ("false", _("No"))]
+        ),
+    )
+    rating = django_filters.ChoiceFilter(
+        label=_("Rating"), choices=Rating.choices, empty_label=_("Any rating")
+    )
+    incubation_stage = django_filters.ChoiceFilter(
+        label=_("Incubation stage"),
+        choices=IncubationStage.choices,
+        empty_label=_("Any stage"),
+    )
+
+    class Meta:
+        model = SocialOrganisation
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(name__icontains=value) | Q(uscc__icontains=value))
+
+
+ORGANISATION_TABLE = Table(
+    columns=(
+        Col("name", _("Name"), "name", sort="pinyin:name", title=True, wrap=True),
+        Col(
+            "kind",
+            _("Kind"),
+            lambda o: _("Social work agency") if o.is_social_work_agency else _("Other"),
+            sort="is_social_work_agency",
+            kind="tag",
+            tone=lambda o: "info" if o.is_social_work_agency else "muted",
+        ),
+        Col("uscc", _("Unified social credit code"), "uscc", sort="uscc", kind="code"),
+        Col("division", _("Registered in"), "division.name", sort="division__code"),
+        Col("rating", _("Rating"), "rating", sort="rating"),
+        Col(
+            "rating_expires",
+            _("Rating expires"),
+            "rating_expires_on",
+            kind="date",
+            sort="rating_expires_on",
+        ),
+        Col("station", _("Incubating station"), "incubating_station.name"),
+        Col(
+            "stage",
+            _("Incubation stage"),
+            lambda o: o.get_incubation_stage_display(),
+            sort="incubation_stage",
+        ),
+    ),
+    default_sort="name",
+    testid="organisations",
+)
+
+
+def _organisations(request):
+    return SocialOrganisation.objects.restrict(request.user, "view").select_related(
+        "division", "incubating_station"
+    )
+
+
+organisation_list_page = ListPage(
+    title=_("Social organisations"),
+    table=ORGANISATION_TABLE,
+    queryset=_organisations,
+    filterset=OrganisationFilter,
+    export_name="organisations",
+    template="network/organisations.html",
+    empty_text=_("No organisation matches."),
+    context=lambda request: {"form": getattr(request, "organisation_form", None)},
+)
+
+
+# --- staffing standards -----------------------------------------------------------------------
+
+
+class StandardFilter(FilterSet):
+    tier = django_filters.ChoiceFilter(
+        label=_("Tier"), choices=Tier.choices, empty_label=_("Any tier")
+    )
+    division_kind = django_filters.ChoiceFilter(
+        label=_("Division kind"), choices=Kind.choices, empty_label=_("Any kind")
+    )
+    in_force = django_filters.BooleanFilter(
+        label=_("In force"),
+        field_name="ended_on",
+        lookup_expr="isnull",
+        widget=forms.Select(
+            choices=[("", _("All versions")), ("true", _("Not ended")), ("false", _("Ended"))]
+        ),
+    )
+
+    class Meta:
+        model = StaffingStandard
+        fields = []
+
+
+STANDARD_TABLE = Table(
+    columns=(
+        Col("tier", _("Tier"), lambda s: s.get_tier_display(), sort="tier", title=True),
+        Col(
+            "kind",
+            _("Division kind"),
+            lambda s: s.get_division_kind_display() or "—",
+            sort="division_kind",
+        ),
+        Col(
+            "min",
+            _("Minimum full-time social workers"),
+            "min_full_time",
+            sort="min_full_time",
+            kind="num",
+        ),
+        Col("from", _("Effective from"), "effective_from", sort="effective_from", kind="date"),
+        Col("ended", _("Ended on"), "ended_on", sort="ended_on", kind="date"),
+        Col("document", _("Source document"), "document", wrap=True),
+    ),
+    default_sort="tier",
+    testid="standards",
+)
+
+
+def _standards(request):
+    return StaffingStandard.objects.restrict(request.user, "view")
+
+
+def _standards_context(request) -> dict:
+    return {
+        "form": getattr(request, "standard_form", None),
+        "end_form": getattr(request, "standard_end_form", None),
+        "current": getattr(request, "standards_current", []),
+    }
+
+
+standard_list_page = ListPage(
+    title=_("Staffing standards"),
+    table=STANDARD_TABLE,
+    queryset=_standards,
+    filterset=StandardFilter,
+    export_name="staffing-standards",
+    template="network/standards.html",
+    empty_text=_("No standard yet."),
+    intro=_(
+        "The version in force on a date is the latest one that started on or before it, "
+        "unless it was ended: from its end date that tier and kind have no standard until a "
+        "newer version starts. Earlier versions are kept."
+    ),
+    context=_standards_context,
 )

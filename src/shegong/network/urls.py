@@ -5,6 +5,7 @@ from shegong.network import views
 app_name = "network"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("export.xlsx", views.dashboard_export, name="dashboard_xlsx"),
     path("facilities/", views.facility_list_view, name="facilities"),
     path("facilities/new/", views.facility_create_view, name="facility_create"),
     path("facilities/<int:pk>/", views.facility_detail, name="facility"),

@@ -6,7 +6,6 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,12 +34,15 @@ from shegong.network.forms import (
     VisitForm,
 )
 from shegong.network.io import facility_template
-from shegong.network.lists import facility_list_page
+from shegong.network.lists import (
+    facility_list_page,
+    organisation_list_page,
+    standard_list_page,
+)
 from shegong.network.models import (
     Facility,
     FacilityStatus,
     RequiredFix,
-    SocialOrganisation,
     StaffingStandard,
     Tier,
 )
@@ -65,30 +67,48 @@ def _as_of(request) -> date:
         return timezone.localdate()
 
 
+def _dashboard_figures(request):
+    """What the dashboard and its Excel export show: the division in scope, the date, its
+    coverage and compliance, and one row per child division."""
+    division = division_in_scope_or_404(user=request.user, code=request.GET.get("division"))
+    as_of = _as_of(request)
+    comp = compliance(division=division, as_of=as_of)
+    children = coverage_by_child(user=request.user, division=division, as_of=as_of)
+    for row in children:
+        row["compliance"] = (
+            comp.by_county.get(row["code"]) if row["level"] == Level.COUNTY else None
+        )
+    return division, as_of, comp, children
+
+
+def _share_row(row) -> dict:
+    return {
+        "code": row["code"],
+        "name": row["name"],
+        "value": round(row["room_share"] * 100, 1),
+        "rooms": row["rooms"],
+        "communities": row["communities"],
+    }
+
+
 @require_GET
 @login_required
 @permission_required_or_403("network.view_facility")
 def dashboard(request):
-    """Coverage and compliance of the user's division (or a division in scope) on a date."""
-    division = division_in_scope_or_404(user=request.user, code=request.GET.get("division"))
-    as_of = _as_of(request)
+    """Coverage and compliance of the user's division (or a division in scope) on a date.
+    The city sees its counties on the map; a county sees itself alone on the map, zoomed,
+    and its towns ranked beside it (there are no town outlines)."""
+    if request.GET.get("format") == "xlsx":
+        return dashboard_export(request)
+    division, as_of, comp, children = _dashboard_figures(request)
     cov = coverage(division=division, as_of=as_of)
-    comp = compliance(division=division, as_of=as_of)
-    children = coverage_by_child(user=request.user, division=division, as_of=as_of)
     start = date(2017, 1, 1) if as_of.year >= 2017 else date(as_of.year - 3, 1, 1)
     trend = coverage_trend(division=division, start=start, end=as_of)
-    map_data = [
-        {
-            "code": row["code"],
-            "name": row["name"],
-            "value": round(row["room_share"] * 100, 1),
-            "rooms": row["rooms"],
-            "communities": row["communities"],
-        }
-        for row in children
-        if row["level"] == Level.COUNTY
-    ]
-    if division.level == Level.COUNTY:  # the county alone, coloured on the city's map
+    map_data = [_share_row(row) for row in children if row["level"] == Level.COUNTY]
+    focus = ""
+    ranked = []
+    if division.level == Level.COUNTY:  # the county alone, zoomed; its towns ranked
+        focus = division.code
         map_data = [
             {
                 "code": division.code,
@@ -98,6 +118,10 @@ def dashboard(request):
                 "communities": cov.communities,
             }
         ]
+        ranked = sorted(
+            (_share_row(row) for row in children if row["level"] == Level.TOWN),
+            key=lambda row: (-row["value"], -row["rooms"]),
+        )
     rooms = {}
     if division.level == Level.TOWN:  # link each community to its room's page
         rooms = dict(
@@ -107,9 +131,6 @@ def dashboard(request):
             .values_list("division__code", "pk")
         )
     for row in children:
-        row["compliance"] = (
-            comp.by_county.get(row["code"]) if row["level"] == Level.COUNTY else None
-        )
         row["room_id"] = rooms.get(row["code"])
     return render(
         request,
@@ -120,13 +141,24 @@ def dashboard(request):
             "coverage": cov,
             "compliance": comp,
             "children": children,
-            "chart_data": {"map": map_data, "trend": trend},
+            "chart_data": {"map": map_data, "focus": focus, "towns": ranked, "trend": trend},
             "show_map": bool(map_data),
+            "towns_ranked": bool(ranked),
             "facilities_here": Facility.objects.restrict(request.user, VIEW)
             .filter(division=division)
-            .exclude(status=FacilityStatus.CLOSED),
+            .exclude(status=FacilityStatus.CLOSED)
+            .select_related("division"),
         },
     )
+
+
+@require_GET
+@login_required
+@permission_required_or_403("network.view_facility")
+def dashboard_export(request):
+    """The dashboard's table below the division, with compliance per county, as .xlsx."""
+    division, as_of, _comp, children = _dashboard_figures(request)
+    return dashboard_xlsx(division, as_of, children)
 
 
 @require_GET
@@ -464,39 +496,12 @@ def standards_view(request):
                 return redirect("network:standards")
         elif posted not in ("add", "end"):
             raise PermissionDenied
-    if _wants_xlsx(request):
-        return xlsx_response(
-            "staffing-standards.xlsx",
-            str(_("Staffing standards")),
-            [
-                _("Tier"),
-                _("Division kind"),
-                _("Minimum full-time social workers"),
-                _("Effective from"),
-                _("Ended on"),
-                _("Source document"),
-            ],
-            (
-                (
-                    s.get_tier_display(),
-                    s.get_division_kind_display(),
-                    s.min_full_time,
-                    s.effective_from,
-                    s.ended_on,
-                    s.document,
-                )
-                for s in StaffingStandard.objects.restrict(request.user, VIEW)
-            ),
-        )
-    return render(
-        request,
-        "network/standards.html",
-        {
-            "standards": _with_current(StaffingStandard.objects.restrict(request.user, VIEW)),
-            "form": form,
-            "end_form": end_form,
-        },
-    )
+    request.standard_form = form
+    request.standard_end_form = end_form
+    request.standards_current = [
+        s for s in _with_current(StaffingStandard.objects.restrict(request.user, VIEW)) if s.current
+    ]
+    return standard_list_page(request)
 
 
 @login_required
@@ -526,54 +531,14 @@ def organisations_view(request):
             else:
                 messages.success(request, _("The organisation was registered."))
                 return redirect("network:organisations")
-    query = request.GET.get("q", "").strip()
-    organisations = SocialOrganisation.objects.restrict(request.user, VIEW).select_related(
-        "division", "incubating_station"
-    )
-    if query:
-        organisations = organisations.filter(name__icontains=query)
-    if _wants_xlsx(request):
-        return xlsx_response(
-            "organisations.xlsx",
-            str(_("Social organisations")),
-            [
-                _("Name"),
-                _("Unified social credit code"),
-                _("Registered in"),
-                _("Rating"),
-                _("Rating expires"),
-                _("Incubating station"),
-                _("Incubation stage"),
-            ],
-            (
-                (
-                    o.name,
-                    o.uscc,
-                    o.division.name,
-                    o.rating,
-                    o.rating_expires_on,
-                    o.incubating_station.name if o.incubating_station else "",
-                    o.get_incubation_stage_display(),
-                )
-                for o in organisations.order_by("name")
-            ),
-        )
-    page = Paginator(organisations.order_by("name"), 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "network/organisations.html",
-        {"page": page, "form": form, "query": query},
-    )
+    request.organisation_form = form
+    return organisation_list_page(request)
 
 
 # --- Excel ------------------------------------------------------------------------------------
 
 
-def _wants_xlsx(request) -> bool:
-    return request.GET.get("format") == "xlsx"
-
-
-def dashboard_xlsx(division, as_of, children, comp):
+def dashboard_xlsx(division, as_of, children):
     """The dashboard's drill-down table with compliance per county."""
     headers = [
         _("Code"),

@@ -35,6 +35,9 @@ def cell(item) -> str:
         shown = str(value)
     if column.kind == "tag" and value not in (None, ""):
         return format_html('<span class="tag tag-{}">{}</span>', item["tone"] or "muted", shown)
+    if column.kind == "code" and value not in (None, ""):
+        # written by users or the data (user names, credit codes): not the interface's words
+        shown = format_html('<span translate="no">{}</span>', shown)
     if item["link"]:
         return format_html('<a href="{}">{}</a>', item["link"], shown)
     return format_html("{}", shown)

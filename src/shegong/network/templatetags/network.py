@@ -22,3 +22,19 @@ def overdue_fixes_block(context):
             .order_by("deadline")[:20]
         )
     return {"fixes": fixes, "supervises": bool(tier)}
+
+
+@register.filter
+def out_of(part, whole) -> str:
+    """``12|out_of:38`` → ``12 / 38`` (both grouped: ``4,350 / 11,270``)."""
+    from shegong.core.templatetags.shegong import num
+
+    return f"{num(part)} / {num(whole)}"
+
+
+@register.filter
+def facility_tone(facility) -> str:
+    """The status tag's colour of a facility (as in the facility list)."""
+    from shegong.network.lists import STATUS_TONES
+
+    return STATUS_TONES.get(facility.status, "muted")
