@@ -41,7 +41,6 @@ from shegong.geo.models import Division
 from shegong.geo.selectors import division_in_scope_or_404
 
 PAGE_SIZE = 50
-OTHER_RESIDENTS_LIMIT = 300
 
 # --- the worker's home ----------------------------------------------------------------------
 
@@ -74,7 +73,7 @@ def _after_save_url(record: ServiceRecord, resident_ids: list[int]) -> str:
         except NoReverseMatch:
             pass
         else:
-            return f"{url}?new={record.pk}#new-entry"
+            return f"{url}?new={record.pk}"
     return reverse("casework:records")
 
 
@@ -87,8 +86,11 @@ class RecordForm(BoundedForm):
     service checks each is in scope."""
 
     resident = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    other_resident = forms.TypedChoiceField(
-        label=gettext_lazy("Another resident"), required=False, coerce=int, empty_value=None
+    other_resident = forms.IntegerField(
+        label=gettext_lazy("Another resident"),
+        required=False,
+        widget=forms.Select,
+        help_text=gettext_lazy("Name, pinyin initials (wj) or the last 4 ID characters"),
     )
     headcount = forms.IntegerField(
         label=gettext_lazy("Head-count (not registered)"), min_value=0, initial=0, required=False
@@ -122,13 +124,26 @@ class RecordForm(BoundedForm):
         self.fields["facility"].choices = [
             (f.pk, f.name) for f in facilities_for(user).only("id", "name", "division")
         ]
-        others = (
-            Resident.objects.restrict(user, VIEW)
-            .filter(anonymised_at__isnull=True)
-            .order_by("name", "id")
-            .values_list("pk", "name")[:OTHER_RESIDENTS_LIMIT]
+        # The picker (tom-select) fills the options by searching; the one chosen is kept
+        # when the form comes back with errors.
+        chosen = self.data.get("other_resident") if self.is_bound else None
+        picked = []
+        if chosen and str(chosen).isdigit():
+            picked = list(
+                Resident.objects.restrict(user, VIEW)
+                .filter(pk=int(chosen), anonymised_at__isnull=True)
+                .values_list("pk", "name")
+            )
+        self.fields["other_resident"].widget.choices = picked
+        self.fields["other_resident"].widget.attrs.update(
+            {
+                "data-picker-url": reverse("casework:resident_pick"),
+                "data-testid": "resident-picker",
+                "data-no-results": _("No resident found in your area."),
+                "data-placeholder": _("Search by name, initials or ID"),
+                "autocomplete": "off",
+            }
         )
-        self.fields["other_resident"].choices = [("", "—"), *list(others)]
         from shegong.projects.models import Project
 
         projects = (

@@ -26,12 +26,13 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shegong.casework import privacy
 from shegong.casework.lists.residents import (
@@ -52,6 +53,7 @@ from shegong.casework.selectors.residents import (
     resident_cases,
     resident_referrals,
     resident_timeline,
+    residents_picked,
 )
 from shegong.casework.services import residents as services
 from shegong.core.forms import BoundedForm, DateInput, NoEchoInput, add_service_errors
@@ -368,6 +370,32 @@ def _save_search(request, q: str) -> str:
         searches.pop(next(iter(searches)))
     request.session[SEARCH_SESSION_KEY] = searches
     return key
+
+
+@require_POST
+@login_required
+@permission_required_or_403("casework.view_resident")
+def resident_pick_view(request):
+    """The resident picker's search (POSTed: what is typed never reaches a URL): residents
+    in scope by the ID's last four, pinyin initials or name, with age, masked ID and
+    community to tell namesakes apart. Logged as one search (without what was typed)."""
+    user = request.user
+    found = residents_picked(user, request.POST.get("q", ""))
+    privacy.log_access(user, "search", None, detail={"by": "picker", "found": len(found)})
+    today = timezone.localdate()
+    results = []
+    for r in found:
+        age = r.age_on(today)
+        results.append(
+            {
+                "id": r.pk,
+                "name": r.name,
+                "meta": " · ".join(
+                    [_("%(n)d years") % {"n": age}, r.national_id_masked, r.community.name]
+                ),
+            }
+        )
+    return privacy.no_store(JsonResponse({"results": results}))
 
 
 @require_GET
@@ -900,6 +928,7 @@ urlpatterns = [
     path("residents/", resident_list_view, name="residents"),
     path("residents/export/", resident_export_view, name="residents_export"),
     path("residents/new/", resident_new_view, name="resident_new"),
+    path("residents/pick/", resident_pick_view, name="resident_pick"),
     path("residents/<int:pk>/", resident_detail_view, name="resident"),
     path("residents/<int:pk>/edit/", resident_edit_view, name="resident_edit"),
     path("residents/<int:pk>/transfer/", resident_transfer_view, name="resident_transfer"),
