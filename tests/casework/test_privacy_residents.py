@@ -73,9 +73,7 @@ def test_page_shows_exactly_what_the_role_may_see(client, world, role):
     # the full ID and phone only on the resident's page, on request, for the roles that may
     assert seen(detail.content.decode()) == EXPECTED[role]
     assert seen(plain.content.decode()) == "masked"
-    assert ('data-testid="show-identity"' in plain.content.decode()) == (
-        EXPECTED[role] == "clear"
-    )
+    assert ('data-testid="show-identity"' in plain.content.decode()) == (EXPECTED[role] == "clear")
     # the list masks them for every role
     assert seen(listing.content.decode()) == "masked"
     # notes and disability details go with the identity

@@ -64,7 +64,9 @@ def county(client):
 
 def listed(response) -> list[int]:
     """The residents listed: the links of the list's name column."""
-    return [int(x) for x in re.findall(r'href="/casework/residents/(\d+)/"', response.content.decode())]
+    return [
+        int(x) for x in re.findall(r'href="/casework/residents/(\d+)/"', response.content.decode())
+    ]
 
 
 def log_rows(action: str) -> int:
