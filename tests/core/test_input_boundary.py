@@ -347,7 +347,7 @@ def test_a_page_form_with_out_of_bound_values_answers_422_and_writes_nothing(cli
                 "hours": hours,
             },
         )
-        assert response.status_code == 422 and 'class="error"' in response.content.decode()
+        assert response.status_code == 422 and 'role="alert"' in response.content.decode()
     assert not Course.objects.exists()
 
 

@@ -154,7 +154,7 @@ def test_an_allocation_that_would_overdraw_keeps_what_was_typed(client, money):
         },
     )
     html = response.content.decode()
-    assert response.status_code == 422 and 'class="error"' in html and "太多了" in html
+    assert response.status_code == 422 and 'role="alert"' in html and "太多了" in html
 
 
 def test_a_station_reads_its_account_but_cannot_record_movements(client, money):

@@ -93,3 +93,10 @@ def share(part, whole) -> float:
         return float(part) / float(whole) if float(whole) else 0.0
     except (TypeError, ValueError):
         return 0.0
+
+
+@register.filter
+def in_scope(division, user) -> bool:
+    """Whether ``division`` lies in ``user``'s subtree, so its page opens for them (the
+    breadcrumbs link only those; the ancestors above are plain text)."""
+    return bool(user.is_authenticated) and division.code.startswith(user.scope_prefix)
