@@ -41,6 +41,12 @@ ENDPOINTS: dict = {
     "casework:residents": Endpoint(perm="casework.view_resident", no_leak=_page_lacks_outsider),
     "casework:residents_export": Endpoint(perm="casework.export_personal"),
     "casework:resident_new": Endpoint(perm="casework.add_resident"),
+    "casework:resident_pick": Endpoint(
+        method="post",
+        perm="casework.view_resident",
+        body=lambda c, inside: {"q": "zdy" if inside else "zxs"},
+        no_leak=lambda c, r: r.json()["results"] == [],
+    ),
     "casework:resident": Endpoint(perm="casework.view_resident", **_r()),
     "casework:resident_edit": Endpoint(perm="casework.change_resident", **_r()),
     "casework:resident_transfer": Endpoint(perm="casework.change_resident", **_r()),

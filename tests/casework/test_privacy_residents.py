@@ -66,12 +66,28 @@ def seen(text: str) -> str:
 @pytest.mark.parametrize("role", EXPECTED)
 def test_page_shows_exactly_what_the_role_may_see(client, world, role):
     login(client, role)
-    detail = client.get(reverse("casework:resident", kwargs={"pk": world["resident_in"]}))
+    url = reverse("casework:resident", kwargs={"pk": world["resident_in"]})
+    detail = client.get(url, {"show": "identity"})
+    plain = client.get(url)
     listing = client.get(reverse("casework:residents"))
+    # the full ID and phone only on the resident's page, on request, for the roles that may
     assert seen(detail.content.decode()) == EXPECTED[role]
-    assert seen(listing.content.decode()) == EXPECTED[role]
+    assert seen(plain.content.decode()) == "masked"
+    assert ('data-testid="show-identity"' in plain.content.decode()) == (EXPECTED[role] == "clear")
+    # the list masks them for every role
+    assert seen(listing.content.decode()) == "masked"
     # notes and disability details go with the identity
     assert ('data-testid="notes"' in detail.content.decode()) == (EXPECTED[role] == "clear")
+
+
+@pytest.mark.parametrize("role", [Role.ROOM_WORKER, Role.STATION_STAFF])
+def test_showing_the_full_identity_is_logged(client, world, role):
+    login(client, role)
+    url = reverse("casework:resident", kwargs={"pk": world["resident_in"]})
+    client.get(url, {"show": "identity"})
+    row = AuditEvent.objects.filter(action="resident.view").latest("seq")
+    assert row.after == {"identity": "shown"}
+    assert CLEAR_ID not in str(row.after)
 
 
 @pytest.mark.parametrize("role", EXPECTED)
@@ -80,9 +96,11 @@ def test_api_shows_exactly_what_the_role_may_see(client, world, role):
     detail = client.get(f"/api/v1/residents/{world['resident_in']}").json()
     listing = client.get("/api/v1/residents").json()
     row = next(r for r in listing["results"] if r["id"] == world["resident_in"])
-    for shown in (detail, row):
-        assert seen(f"{shown['national_id']} {shown['phone']}") == EXPECTED[role]
-        assert shown["identity_masked"] == (EXPECTED[role] == "masked")
+    assert seen(f"{detail['national_id']} {detail['phone']}") == EXPECTED[role]
+    assert detail["identity_masked"] == (EXPECTED[role] == "masked")
+    # a list masks them for every role
+    assert seen(f"{row['national_id']} {row['phone']}") == "masked"
+    assert row["identity_masked"] is True
     assert (detail["notes"] is None) == (EXPECTED[role] == "masked")
 
 

@@ -63,7 +63,10 @@ def county(client):
 
 
 def listed(response) -> list[int]:
-    return [int(x) for x in re.findall(r'<tr data-resident="(\d+)"', response.content.decode())]
+    """The residents listed: the links of the list's name column."""
+    return [
+        int(x) for x in re.findall(r'href="/casework/residents/(\d+)/"', response.content.decode())
+    ]
 
 
 def log_rows(action: str) -> int:
@@ -119,7 +122,7 @@ def test_id_search_is_answered_in_the_post_and_never_echoed(county, world):
 def test_id_search_of_the_next_community_finds_nobody_for_the_room_worker(room, world):
     response = room.post(reverse("casework:residents"), {"q": resident_id(903)})
     assert listed(response) == []
-    assert 'data-testid="empty"' in response.content.decode()
+    assert 'data-testid="empty-state"' in response.content.decode()
 
 
 def test_filters_by_group_and_age_band(room, world):
@@ -131,7 +134,7 @@ def test_filters_by_group_and_age_band(room, world):
 
 def test_empty_state(room):
     response = room.get(reverse("casework:residents"))
-    assert 'data-testid="empty"' in response.content.decode()
+    assert 'data-testid="empty-state"' in response.content.decode()
 
 
 # --- a resident's page ------------------------------------------------------------------------

@@ -62,6 +62,7 @@ from shegong.casework.models import (
     SpecialGroup,
     SpecialStatus,
     WorkGroup,
+    lookup_keys,
 )
 from shegong.core.audit import audit_record
 from shegong.core.crypto import encrypt, lookup_hash
@@ -388,6 +389,7 @@ class _World:
                         1,
                         now,
                         now,
+                        *lookup_keys(m.name, m.national_id),
                     )
                 )
             ids = _insert(
@@ -407,6 +409,9 @@ class _World:
                     "version",
                     "created_at",
                     "updated_at",
+                    "name_pinyin",
+                    "name_initials",
+                    "national_id_last4",
                 ),
                 rows,
                 returning_ids=True,

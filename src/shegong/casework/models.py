@@ -26,6 +26,22 @@ from shegong.core.validators import mask_national_id, mask_phone, parse_national
 # --- Residents and households -------------------------------------------------------------
 
 
+def lookup_keys(name: str, national_id: str) -> tuple[str, str, str]:
+    """The picker's look-up keys of a resident: the name's pinyin without tones
+    ("wujing"), its initials ("wj") and the ID's last four characters."""
+    from pypinyin import Style, lazy_pinyin
+
+    syllables = [s.lower() for s in lazy_pinyin(name or "", style=Style.NORMAL) if s.strip()]
+    syllables = ["".join(ch for ch in s if ch.isalnum()) for s in syllables]
+    syllables = [s for s in syllables if s]
+    number = (national_id or "").strip().upper()
+    return (
+        "".join(syllables)[:300],
+        "".join(s[0] for s in syllables)[:100],
+        number[-4:] if len(number) == 18 else "",
+    )
+
+
 class Household(models.Model):
     """A household (户) in a community; its members are residents with a relationship to
     the head. The address is personal data and stored encrypted."""
@@ -115,6 +131,12 @@ class Resident(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Set when the retention job anonymises a resident no longer served (security.md 18).
     anonymised_at = models.DateTimeField(null=True, blank=True)
+    # Look-up keys of the resident picker (the ID is encrypted and cannot be searched):
+    # the name's pinyin ("wujing") and initials ("wj"), the ID's last four characters.
+    # Derived from name and ID on every save (``lookup_keys``).
+    name_pinyin = models.CharField(max_length=300, blank=True, default="", editable=False)
+    name_initials = models.CharField(max_length=100, blank=True, default="", editable=False)
+    national_id_last4 = models.CharField(max_length=4, blank=True, default="", editable=False)
 
     objects = RestrictedQuerySet.as_manager()
     scope_path = "community__code"
@@ -123,10 +145,22 @@ class Resident(models.Model):
         ordering = ["name", "id"]
         verbose_name = _("resident")
         verbose_name_plural = _("residents")
-        indexes = [models.Index(fields=["community", "name"], name="casework_resident_comm")]
+        indexes = [
+            models.Index(fields=["community", "name"], name="casework_resident_comm"),
+            models.Index(fields=["name_initials"], name="casework_resident_initials"),
+            models.Index(fields=["national_id_last4"], name="casework_resident_last4"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        keys = lookup_keys(self.name, self.national_id if self.anonymised_at is None else "")
+        self.name_pinyin, self.name_initials, self.national_id_last4 = keys
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_pinyin", "name_initials"}
+        super().save(*args, **kwargs)
 
     @property
     def birth_date(self) -> date:

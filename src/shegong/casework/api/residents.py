@@ -193,10 +193,13 @@ def _may_open_row(user, resident: Resident, today: date) -> bool:
     return privacy.may_open(user, resident)
 
 
-def resident_out(user, resident: Resident, today: date | None = None, groups=None) -> dict:
-    """The fields of ``resident`` as ``user`` may see them."""
+def resident_out(
+    user, resident: Resident, today: date | None = None, groups=None, *, listed: bool = False
+) -> dict:
+    """The fields of ``resident`` as ``user`` may see them; in a list (``listed``) the ID
+    and phone are masked for every role (in clear only in one resident's answer)."""
     today = today or timezone.localdate()
-    sees = privacy.sees_identity(user)
+    sees = privacy.sees_identity(user) and not listed
     anonymised = resident.anonymised_at is not None
     opens = _may_open_row(user, resident, today)
     if anonymised:
@@ -310,7 +313,7 @@ def list_residents(request, filters: Query[ResidentFilters], response: HttpRespo
         "count": qs.count(),
         "page": filters.page,
         "page_size": filters.page_size,
-        "results": [resident_out(user, r, today) for r in rows],
+        "results": [resident_out(user, r, today, listed=True) for r in rows],
     }
 
 
@@ -334,7 +337,7 @@ def search_residents(request, payload: SearchIn, response: HttpResponse):
         raise ValidationError({"name": _("Give a name or a national ID to search for.")})
     privacy.log_access(user, "search", None, detail={"by": by, "found": len(results)})
     today = timezone.localdate()
-    return [resident_out(user, r, today) for r in results]
+    return [resident_out(user, r, today, listed=True) for r in results]
 
 
 @router.get(

@@ -8,6 +8,7 @@ prefetched for the page only.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -180,4 +181,32 @@ def resident_referrals(user, resident: Resident) -> QuerySet:
         Referral.objects.restrict(user, "view")
         .filter(resident=resident)
         .select_related("from_facility", "to_facility")
+    )
+
+
+# The resident picker: at most this many answers to one query.
+PICK_LIMIT = 20
+_LAST4 = re.compile(r"^[0-9]{3}[0-9Xx]$")
+_LATIN = re.compile(r"^[a-z]+$")
+
+
+def residents_picked(user, query: str, *, limit: int = PICK_LIMIT) -> list[Resident]:
+    """Residents in ``user``'s scope matching what was typed into the picker: the last four
+    characters of the ID ("1234"), pinyin initials or pinyin ("wj", "wujing"), or part of
+    the name ("吴"). Anonymised residents are left out; sorted by pinyin; at most
+    ``limit``."""
+    query = (query or "").strip().lower().replace(" ", "")[:50]
+    if not query:
+        return []
+    qs = residents_in_scope(user).filter(anonymised_at__isnull=True)
+    if _LAST4.match(query):
+        qs = qs.filter(national_id_last4=query.upper())
+    elif _LATIN.match(query):
+        qs = qs.filter(Q(name_initials__startswith=query) | Q(name_pinyin__startswith=query))
+    else:
+        qs = qs.filter(name__icontains=query)
+    return list(
+        qs.select_related("community")
+        .only("pk", "name", "national_id", "name_pinyin", "anonymised_at", "community__name")
+        .order_by("name_pinyin", "name", "pk")[:limit]
     )

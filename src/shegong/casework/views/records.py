@@ -4,13 +4,11 @@ service records with its export, and the statistics of person-times (issue #6)."
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
@@ -19,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from shegong.casework import privacy
+from shegong.casework.lists.records import record_list_page
 from shegong.casework.models import (
     Case,
     Resident,
@@ -30,7 +29,6 @@ from shegong.casework.models import (
 from shegong.casework.selectors.home import recent_residents, worker_home
 from shegong.casework.selectors.records import (
     facilities_for,
-    service_record_list,
     with_recipients,
 )
 from shegong.casework.selectors.stats import raw_person_times
@@ -43,7 +41,6 @@ from shegong.geo.models import Division
 from shegong.geo.selectors import division_in_scope_or_404
 
 PAGE_SIZE = 50
-OTHER_RESIDENTS_LIMIT = 300
 
 # --- the worker's home ----------------------------------------------------------------------
 
@@ -69,11 +66,14 @@ def has_resident_page() -> bool:
 
 
 def _after_save_url(record: ServiceRecord, resident_ids: list[int]) -> str:
+    """One resident served: their page, the new entry heading its timeline."""
     if len(resident_ids) == 1:
         try:
-            return reverse("casework:resident", kwargs={"pk": resident_ids[0]})
+            url = reverse("casework:resident", kwargs={"pk": resident_ids[0]})
         except NoReverseMatch:
             pass
+        else:
+            return f"{url}?new={record.pk}"
     return reverse("casework:records")
 
 
@@ -86,8 +86,11 @@ class RecordForm(BoundedForm):
     service checks each is in scope."""
 
     resident = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    other_resident = forms.TypedChoiceField(
-        label=gettext_lazy("Another resident"), required=False, coerce=int, empty_value=None
+    other_resident = forms.IntegerField(
+        label=gettext_lazy("Another resident"),
+        required=False,
+        widget=forms.Select,
+        help_text=gettext_lazy("Name, pinyin initials (wj) or the last 4 ID characters"),
     )
     headcount = forms.IntegerField(
         label=gettext_lazy("Head-count (not registered)"), min_value=0, initial=0, required=False
@@ -121,13 +124,26 @@ class RecordForm(BoundedForm):
         self.fields["facility"].choices = [
             (f.pk, f.name) for f in facilities_for(user).only("id", "name", "division")
         ]
-        others = (
-            Resident.objects.restrict(user, VIEW)
-            .filter(anonymised_at__isnull=True)
-            .order_by("name", "id")
-            .values_list("pk", "name")[:OTHER_RESIDENTS_LIMIT]
+        # The picker (tom-select) fills the options by searching; the one chosen is kept
+        # when the form comes back with errors.
+        chosen = self.data.get("other_resident") if self.is_bound else None
+        picked = []
+        if chosen and str(chosen).isdigit():
+            picked = list(
+                Resident.objects.restrict(user, VIEW)
+                .filter(pk=int(chosen), anonymised_at__isnull=True)
+                .values_list("pk", "name")
+            )
+        self.fields["other_resident"].widget.choices = picked
+        self.fields["other_resident"].widget.attrs.update(
+            {
+                "data-picker-url": reverse("casework:resident_pick"),
+                "data-testid": "resident-picker",
+                "data-no-results": _("No resident found in your area."),
+                "data-placeholder": _("Search by name, initials or ID"),
+                "autocomplete": "off",
+            }
         )
-        self.fields["other_resident"].choices = [("", "—"), *list(others)]
         from shegong.projects.models import Project
 
         projects = (
@@ -261,135 +277,13 @@ def record_new(request):
 # --- the list of service records -----------------------------------------------------------
 
 
-class RecordFilterForm(BoundedForm):
-    start = forms.DateField(label=gettext_lazy("From"), required=False, widget=DateInput())
-    end = forms.DateField(label=gettext_lazy("To"), required=False, widget=DateInput())
-    method = forms.ChoiceField(
-        label=gettext_lazy("Method"),
-        required=False,
-        choices=[("", gettext_lazy("All methods")), *ServiceMethod.choices],
-    )
-    domain = forms.ChoiceField(
-        label=gettext_lazy("Domain"),
-        required=False,
-        choices=[("", gettext_lazy("All domains")), *ServiceDomain.choices],
-    )
-    facility = forms.TypedChoiceField(
-        label=gettext_lazy("Facility"), required=False, coerce=int, empty_value=None
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["facility"].choices = [("", _("All facilities"))] + [
-            (f.pk, f.name) for f in facilities_for(user).only("id", "name", "division")
-        ]
-
-
 @require_GET
 @login_required
 @permission_required_or_403("casework.view_servicerecord")
 def records(request):
-    """Service records in the user's area: filters (dates, method, domain, facility),
-    pages, and an .xlsx export (resident names only for roles that may export personal
-    data; capped and logged)."""
-    form = RecordFilterForm(request.GET, user=request.user)
-    form.is_valid()
-    data = getattr(form, "cleaned_data", {})
-    filters = {k: v for k, v in data.items() if v not in (None, "")}
-    qs = service_record_list(
-        user=request.user,
-        start=filters.get("start"),
-        end=filters.get("end"),
-        method=filters.get("method", ""),
-        domain=filters.get("domain", ""),
-        facility_id=filters.get("facility"),
-    )
-    if request.GET.get("format") == "xlsx":
-        return _records_export(request, qs, filters)
-    page = Paginator(with_recipients(qs), PAGE_SIZE).get_page(request.GET.get("page"))
-    return privacy.no_store(
-        render(
-            request,
-            "casework/record_list.html",
-            {"form": form, "page": page, "filters": filters},
-        )
-    )
-
-
-def _records_export(request, qs, filters: dict):
-    user = request.user
-    count = qs.count()
-    if count > privacy.EXPORT_CAP:
-        messages.error(
-            request,
-            _("The export is limited to %(cap)d records; narrow the list first.")
-            % {"cap": privacy.EXPORT_CAP},
-        )
-        query = {k: str(v) for k, v in filters.items()}
-        return redirect(f"{reverse('casework:records')}?{urlencode(query)}")
-    names = privacy.may_export_personal(user)
-    privacy.log_access(
-        user,
-        "export",
-        detail={
-            "what": "service_records",
-            "rows": count,
-            "names": names,
-            "filters": {k: str(v) for k, v in filters.items()},
-        },
-    )
-    headers = [
-        _("Date"),
-        _("Facility"),
-        _("Division code"),
-        _("Method"),
-        _("Domain"),
-        _("Target group"),
-        _("Poverty alleviation"),
-        _("Registered residents"),
-        _("Head-count"),
-        _("Person-times"),
-        _("Duration (minutes)"),
-        _("Case"),
-        _("Group session"),
-        _("Activity"),
-        _("Project"),
-    ]
-    if names:
-        headers.append(_("Residents served"))
-    rows_qs = with_recipients(qs).select_related("division", "case", "group", "activity", "project")
-
-    def rows():
-        for r in rows_qs.iterator(chunk_size=1000):
-            recipients = list(r.recipients.all())
-            row = [
-                r.served_on,
-                r.facility.name,
-                r.division.code,
-                r.get_method_display(),
-                r.get_domain_display(),
-                r.get_target_group_display() if r.target_group else "",
-                _("yes") if r.poverty_alleviation else "",
-                len(recipients),
-                r.headcount,
-                r.person_times,
-                r.duration_minutes,
-                r.case.number if r.case_id else "",
-                f"{r.group.name} #{r.session_number}" if r.group_id else "",
-                r.activity.title if r.activity_id else "",
-                r.project.code if r.project_id else "",
-            ]
-            if names:
-                row.append("、".join(x.resident.name for x in recipients))
-            yield row
-
-    response = xlsx_response(
-        f"service-records-{timezone.localdate():%Y%m%d}.xlsx",
-        str(_("Service records")),
-        headers,
-        rows(),
-    )
-    return privacy.no_store(response)
+    """Service records in the user's area (``lists.records``): filters, pages, and an
+    .xlsx export (names only for roles that may export personal data; capped, logged)."""
+    return record_list_page(request)
 
 
 @require_GET

@@ -25,16 +25,21 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shegong.casework import privacy
+from shegong.casework.lists.residents import (
+    SEARCH_SESSION_KEY,
+    communities_in_scope,
+    resident_list_page,
+)
 from shegong.casework.models import (
     Consent,
     ConsentPurpose,
@@ -46,98 +51,23 @@ from shegong.casework.models import (
 )
 from shegong.casework.selectors.residents import (
     resident_cases,
-    resident_list,
     resident_referrals,
     resident_timeline,
+    residents_picked,
 )
 from shegong.casework.services import residents as services
 from shegong.core.forms import BoundedForm, DateInput, NoEchoInput, add_service_errors
 from shegong.core.permissions import permission_required_or_403
 from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
 from shegong.core.validators import mask_national_id
-from shegong.core.xlsx import xlsx_response
 from shegong.geo.models import Division, Level
 
 PAGE_SIZE = 50
 ID_LIKE = re.compile(r"^[0-9]{17}[0-9Xx]$")
-SEARCH_SESSION_KEY = "casework_resident_searches"
 SEARCHES_KEPT = 20
-# Up to this many communities in scope, the list's community filter is a drop-down.
-COMMUNITY_CHOICES_MAX = 500
-
-
-AGE_BAND_LABELS = {
-    "under_14": gettext_lazy("Under 14"),
-    "under_18": gettext_lazy("Under 18"),
-    "adult": gettext_lazy("18 to 59"),
-    "elder": gettext_lazy("60 and over"),
-}
-SORT_LABELS = {
-    "name": gettext_lazy("Name"),
-    "-name": gettext_lazy("Name (Z–A)"),
-    "community": gettext_lazy("Community"),
-    "-community": gettext_lazy("Community (descending)"),
-    "newest": gettext_lazy("Newest first"),
-}
 
 
 # --- forms ------------------------------------------------------------------------------------
-
-
-class ListForm(BoundedForm):
-    """The list's search box (POSTed) and filters (GET)."""
-
-    q = forms.CharField(
-        label=gettext_lazy("Search"),
-        required=False,
-        max_length=100,
-        widget=NoEchoInput(
-            attrs={
-                "autocomplete": "off",
-                "placeholder": gettext_lazy("Name or national ID"),
-                "aria-label": gettext_lazy("Search"),
-            }
-        ),
-    )
-    community = forms.CharField(label=gettext_lazy("Community"), required=False, max_length=12)
-    group = forms.ChoiceField(
-        label=gettext_lazy("Special group"),
-        required=False,
-        choices=[("", gettext_lazy("Any special group")), *SpecialGroup.choices],
-    )
-    age = forms.ChoiceField(
-        label=gettext_lazy("Age"),
-        required=False,
-        choices=[("", gettext_lazy("Any age")), *AGE_BAND_LABELS.items()],
-    )
-    sort = forms.ChoiceField(
-        label=gettext_lazy("Sort"), required=False, choices=list(SORT_LABELS.items())
-    )
-
-    def __init__(self, *args, communities=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if communities is not None:
-            self.fields["community"] = forms.ChoiceField(
-                label=gettext_lazy("Community"),
-                required=False,
-                choices=[("", gettext_lazy("All communities in my area")), *communities],
-            )
-        for name in ("community", "group", "age", "sort"):
-            self.fields[name].widget.attrs["aria-label"] = self.fields[name].label
-
-    def clean_community(self):
-        code = (self.cleaned_data.get("community") or "").strip()
-        if code and not code.isdigit():
-            raise forms.ValidationError(_("A division code has digits only."))
-        return code
-
-    def filters(self) -> dict:
-        data = getattr(self, "cleaned_data", {}) or {}
-        return {
-            name: data[name]
-            for name in ("community", "group", "age", "sort")
-            if data.get(name) and name not in self.errors
-        }
 
 
 class ResidentForm(BoundedForm):
@@ -338,20 +268,6 @@ def _render(request, template: str, context: dict, status: int = 200):
     return privacy.no_store(render(request, template, context, status=status))
 
 
-def _communities(user, limit: int = 3000) -> list[tuple[str, str]]:
-    """The communities in ``user``'s scope (code, label), for a chooser (at most
-    ``limit``)."""
-    prefix = user.scope_prefix
-    if not prefix:
-        return []
-    rows = (
-        Division.objects.filter(level=Level.COMMUNITY, code__startswith=prefix)
-        .order_by("code")
-        .values_list("code", "name")[:limit]
-    )
-    return [(code, f"{name} ({code})") for code, name in rows]
-
-
 def _resident(request, pk: int, action: str = VIEW) -> Resident:
     return get_scoped_or_404(
         Resident.objects.select_related("community", "registered_in", "household", "guardian"),
@@ -371,8 +287,8 @@ def _protected_redirect(request, resident: Resident):
 
 
 def identity(user, resident: Resident, *, may_open: bool = True) -> dict:
-    """The ID and phone of ``resident`` as ``user`` sees them (masked for a protected child
-    they may not open; a dash once anonymised)."""
+    """The ID and phone of ``resident`` as ``user`` sees them: masked unless ``may_open``
+    (the page was asked to show them, and the user may); a dash once anonymised."""
     if resident.anonymised_at is not None:
         return {"national_id": "—", "phone": "—"}
     if not may_open:
@@ -384,14 +300,6 @@ def identity(user, resident: Resident, *, may_open: bool = True) -> dict:
         "national_id": privacy.shown_national_id(user, resident),
         "phone": privacy.shown_phone(user, resident),
     }
-
-
-def _row_may_open(user, resident: Resident, today: date) -> bool:
-    if resident.anonymised_at is not None:
-        return True
-    if not privacy.is_protected_child(resident, today):
-        return True
-    return privacy.may_open(user, resident)
 
 
 def _age(resident: Resident, today: date) -> int | None:
@@ -419,10 +327,39 @@ def _form_page(request, *, title, form, resident=None, back=None, submit=None, *
 # --- the list ---------------------------------------------------------------------------------
 
 
-def _saved_search(request, key: str | None) -> str:
-    if not key:
-        return ""
-    return request.session.get(SEARCH_SESSION_KEY, {}).get(key, "")
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required_or_403("casework.view_resident")
+def resident_list_view(request):
+    """Residents in scope (``lists.residents``). The search box is POSTed: an ID is
+    matched exactly and answered here; a name is kept in the session and the list
+    redirected to a URL holding a random key (with the filters it was searched under)."""
+    user = request.user
+    if request.method == "POST":
+        query = (request.POST.get("q") or "").strip()[:100]
+        filters = {
+            k: v for k, v in request.GET.items() if k in ("community", "group", "age", "sort")
+        }
+        if ID_LIKE.match(query):
+            found = services.resident_find_by_national_id(user=user, national_id=query)
+            privacy.log_access(
+                user, "search", None, detail={"by": "national_id", "found": found is not None}
+            )
+            request.id_found = found
+            request.id_searched_masked = mask_national_id(query.upper())
+            return resident_list_page(request)
+        if query:
+            filters["s"] = _save_search(request, query)
+            # one access-log row per search; the name searched is not written down
+            privacy.log_access(
+                user,
+                "search",
+                None,
+                detail={"by": "name", "filters": {k: v for k, v in filters.items() if k != "s"}},
+            )
+        url = reverse("casework:residents")
+        return redirect(f"{url}?{urlencode(filters)}" if filters else url)
+    return resident_list_page(request)
 
 
 def _save_search(request, q: str) -> str:
@@ -435,210 +372,41 @@ def _save_search(request, q: str) -> str:
     return key
 
 
-def _list_url(filters: dict, name: str = "casework:residents") -> str:
-    url = reverse(name)
-    return f"{url}?{urlencode(filters)}" if filters else url
-
-
-def _list_form(request, data):
-    communities = _communities(request.user, limit=COMMUNITY_CHOICES_MAX + 1)
-    form = ListForm(
-        data, communities=communities if len(communities) <= COMMUNITY_CHOICES_MAX else None
-    )
-    form.is_valid()
-    return form
-
-
-def _rows(user, residents, today: date) -> list[dict]:
-    rows = []
-    for r in residents:
-        opens = _row_may_open(user, r, today)
-        rows.append(
-            {
-                "resident": r,
-                "age": _age(r, today),
-                "statuses": getattr(r, "current_statuses", []),
-                "protected": not opens,
-                **identity(user, r, may_open=opens),
-            }
-        )
-    return rows
-
-
-@require_http_methods(["GET", "POST"])
+@require_POST
 @login_required
 @permission_required_or_403("casework.view_resident")
-def resident_list_view(request):
-    """Residents in scope: a search box (POSTed: an ID is matched exactly and answered
-    here; a name is kept in the session and the list redirected to a URL holding a random
-    key), filters by community, special group and age band, sorting, pages and export."""
+def resident_pick_view(request):
+    """The resident picker's search (POSTed: what is typed never reaches a URL): residents
+    in scope by the ID's last four, pinyin initials or name, with age, masked ID and
+    community to tell namesakes apart. Logged as one search (without what was typed)."""
     user = request.user
+    found = residents_picked(user, request.POST.get("q", ""))
+    privacy.log_access(user, "search", None, detail={"by": "picker", "found": len(found)})
     today = timezone.localdate()
-    if request.method == "POST":
-        form = _list_form(request, request.POST)
-        filters = form.filters()
-        query = (request.POST.get("q") or "").strip()
-        if ID_LIKE.match(query):
-            return _id_search(request, form, filters, query, today)
-        if query:
-            filters["s"] = _save_search(request, query[:100])
-            # one access-log row per search; the name searched is not written down
-            privacy.log_access(
-                user,
-                "search",
-                None,
-                detail={"by": "name", "filters": {k: v for k, v in filters.items() if k != "s"}},
-            )
-        return redirect(_list_url(filters))
-    form = _list_form(request, request.GET)
-    filters = form.filters()
-    key = request.GET.get("s", "")
-    query = _saved_search(request, key)
-    if key and query:
-        filters["s"] = key
-    try:
-        residents = resident_list(
-            user,
-            q=query,
-            community_code=filters.get("community", ""),
-            group=filters.get("group", ""),
-            age_band=filters.get("age", ""),
-            sort=filters.get("sort", ""),
-            today=today,
+    results = []
+    for r in found:
+        age = r.age_on(today)
+        results.append(
+            {
+                "id": r.pk,
+                "name": r.name,
+                "meta": " · ".join(
+                    [_("%(n)d years") % {"n": age}, r.national_id_masked, r.community.name]
+                ),
+            }
         )
-    except ValidationError as exc:
-        add_service_errors(form, exc)
-        filters.pop("age", None)
-        residents = resident_list(
-            user,
-            q=query,
-            community_code=filters.get("community", ""),
-            group=filters.get("group", ""),
-            sort=filters.get("sort", ""),
-            today=today,
-        )
-    page = Paginator(residents, PAGE_SIZE).get_page(request.GET.get("page"))
-    return _render(
-        request,
-        "casework/resident_list.html",
-        {
-            "form": form,
-            "filters": filters,
-            "query_active": bool(query),
-            "page": page,
-            "rows": _rows(user, page.object_list, today),
-            "may_export": privacy.may_export_personal(user),
-            "export_url": _list_url(filters, "casework:residents_export"),
-            "may_add": user.has_perm("casework.add_resident"),
-            "sort_labels": SORT_LABELS,
-        },
-    )
-
-
-def _id_search(request, form, filters, query: str, today: date):
-    """An exact search by national ID, answered in the POST's response (the ID is neither
-    put in a URL nor sent back; the masked form of it is shown)."""
-    user = request.user
-    found = services.resident_find_by_national_id(user=user, national_id=query)
-    privacy.log_access(
-        user, "search", None, detail={"by": "national_id", "found": found is not None}
-    )
-    rows = _rows(user, [found], today) if found else []
-    return _render(
-        request,
-        "casework/resident_list.html",
-        {
-            "form": form,
-            "filters": filters,
-            "page": None,
-            "rows": rows,
-            "id_search": True,
-            "id_searched_masked": mask_national_id(query.upper()),
-            "may_export": False,
-            "may_add": user.has_perm("casework.add_resident"),
-            "sort_labels": SORT_LABELS,
-        },
-    )
+    return privacy.no_store(JsonResponse({"results": results}))
 
 
 @require_GET
 @login_required
 @permission_required_or_403("casework.view_resident")
 def resident_export_view(request):
-    """The filtered list as .xlsx, IDs and phones as the role sees them; only for roles
-    that may export personal data, at most ``EXPORT_CAP`` rows, logged."""
-    user = request.user
-    if not privacy.may_export_personal(user):
-        privacy.log_access(user, "export", None, allowed=False, detail={"reason": "permission"})
-        raise PermissionDenied
-    today = timezone.localdate()
-    form = _list_form(request, request.GET)
-    filters = form.filters()
-    key = request.GET.get("s", "")
-    query = _saved_search(request, key)
-    if key and query:
-        filters["s"] = key
-    back = _list_url(filters)
-    try:
-        residents = resident_list(
-            user,
-            q=query,
-            community_code=filters.get("community", ""),
-            group=filters.get("group", ""),
-            age_band=filters.get("age", ""),
-            sort=filters.get("sort", ""),
-            today=today,
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect(back)
-    count = residents.count()
-    logged = {k: v for k, v in filters.items() if k != "s"}
-    if query:
-        logged["search"] = "name"
-    if count > privacy.EXPORT_CAP:
-        privacy.log_access(
-            user, "export", None, allowed=False, detail={"rows": count, "filters": logged}
-        )
-        messages.error(
-            request,
-            _("The export is limited to %(cap)d residents; narrow the list first.")
-            % {"cap": privacy.EXPORT_CAP},
-        )
-        return redirect(back)
-    privacy.log_access(user, "export", None, detail={"rows": count, "filters": logged})
-    sexes = {"male": _("male"), "female": _("female")}
-
-    def rows():
-        for r in residents.iterator(chunk_size=1000):
-            opens = _row_may_open(user, r, today)
-            shown = identity(user, r, may_open=opens)
-            yield (
-                r.pk,
-                r.name,
-                shown["national_id"],
-                "" if r.anonymised_at else sexes.get(r.sex, ""),
-                _age(r, today),
-                shown["phone"],
-                r.community.code,
-                r.community.name,
-                "、".join(str(s.get_group_display()) for s in r.current_statuses),
-            )
-
-    headers = [
-        _("Row id"),
-        _("Name"),
-        _("National ID"),
-        _("Sex"),
-        _("Age"),
-        _("Phone"),
-        _("Community code"),
-        _("Community"),
-        _("Special groups"),
-    ]
-    return privacy.no_store(
-        xlsx_response(f"residents-{today:%Y%m%d}.xlsx", str(_("Residents")), headers, rows())
-    )
+    """The filtered list as .xlsx (``lists.residents``: only for roles that may export
+    personal data, capped, logged)."""
+    request.GET = request.GET.copy()
+    request.GET["format"] = "xlsx"
+    return resident_list_page(request)
 
 
 # --- a resident's page ------------------------------------------------------------------------
@@ -671,9 +439,13 @@ def resident_detail_view(request, pk: int):
             _break_glass_context(resident, BreakGlassForm()),
             status=403,
         )
-    privacy.log_access(user, "view", resident)
     today = timezone.localdate()
     sees = privacy.sees_identity(user)
+    # The full ID and phone only on request (security.md 7), and the view's row says so.
+    show_identity = sees and request.GET.get("show") == "identity"
+    privacy.log_access(
+        user, "view", resident, detail={"identity": "shown"} if show_identity else None
+    )
     visible_residents = Resident.objects.restrict(user, VIEW)
     members = (
         visible_residents.filter(household_id=resident.household_id).exclude(pk=resident.pk)
@@ -721,9 +493,25 @@ def resident_detail_view(request, pk: int):
             "household": user.has_perm("casework.add_household"),
             "record": user.has_perm("casework.add_servicerecord"),
         },
-        **identity(user, resident),
+        **identity(user, resident, may_open=show_identity),
+        "identity_hidden": sees and not show_identity and resident.anonymised_at is None,
+        "new_entry": _new_entry(request, timeline),
     }
     return _render(request, "casework/resident_detail.html", context)
+
+
+def _new_entry(request, timeline: list[dict]) -> dict | None:
+    """The service just recorded (``?new=<record id>``, after saving): taken out of the
+    timeline to head it, highlighted."""
+    try:
+        record_id = int(request.GET.get("new", ""))
+    except ValueError:
+        return None
+    for index, item in enumerate(timeline):
+        entry = item["entry"]
+        if entry.kind == "service" and entry.obj.pk == record_id:
+            return timeline.pop(index)
+    return None
 
 
 def _shown_certificate(status: SpecialStatus, sees: bool) -> str:
@@ -780,7 +568,7 @@ def resident_break_glass_view(request, pk: int):
 @permission_required_or_403("casework.add_resident")
 def resident_new_view(request):
     """Register a resident of a community in the user's area."""
-    communities = _communities(request.user)
+    communities = communities_in_scope(request.user)
     form = ResidentForm(request.POST or None, communities=communities)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -1140,6 +928,7 @@ urlpatterns = [
     path("residents/", resident_list_view, name="residents"),
     path("residents/export/", resident_export_view, name="residents_export"),
     path("residents/new/", resident_new_view, name="resident_new"),
+    path("residents/pick/", resident_pick_view, name="resident_pick"),
     path("residents/<int:pk>/", resident_detail_view, name="resident"),
     path("residents/<int:pk>/edit/", resident_edit_view, name="resident_edit"),
     path("residents/<int:pk>/transfer/", resident_transfer_view, name="resident_transfer"),
