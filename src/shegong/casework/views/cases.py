@@ -10,13 +10,10 @@ shown again with what was typed and the reasons (409 when the case changed meanw
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -27,6 +24,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from shegong.accounts.models import User
 from shegong.accounts.selectors import users_with_perm
 from shegong.casework import privacy
+from shegong.casework.lists import as_export
+from shegong.casework.lists.cases import case_list_page
 from shegong.casework.models import (
     Case,
     CaseGoal,
@@ -44,7 +43,6 @@ from shegong.casework.services import cases as services
 from shegong.core.forms import BoundedForm, DateInput, add_service_errors
 from shegong.core.permissions import permission_required_or_403
 from shegong.core.scoping import VIEW, get_scoped_or_404
-from shegong.core.xlsx import xlsx_response
 from shegong.network.models import Facility, FacilityStatus
 
 PAGE_SIZE = 50
@@ -52,31 +50,6 @@ no_store = privacy.no_store
 
 
 # --- forms ----------------------------------------------------------------------------------
-
-
-class CaseFilterForm(BoundedForm):
-    q = forms.CharField(label=gettext_lazy("Case number"), required=False, max_length=40)
-    stage = forms.ChoiceField(
-        label=gettext_lazy("Stage"),
-        required=False,
-        choices=[
-            ("", gettext_lazy("Any stage")),
-            ("open", gettext_lazy("Open cases")),
-            *CaseStage.choices,
-        ],
-    )
-    risk = forms.ChoiceField(
-        label=gettext_lazy("Risk level"),
-        required=False,
-        choices=[("", gettext_lazy("Any risk level")), *RiskLevel.choices],
-    )
-    mine = forms.BooleanField(label=gettext_lazy("Assigned to me"), required=False)
-    due = forms.BooleanField(label=gettext_lazy("Due for review"), required=False)
-
-    def filters(self) -> dict:
-        if not self.is_valid():
-            return {}
-        return {k: v for k, v in self.cleaned_data.items() if v not in ("", None, False)}
 
 
 class CaseOpenForm(BoundedForm):
@@ -268,75 +241,15 @@ class BreakGlassForm(BoundedForm):
     )
 
 
-# --- the list and the export ------------------------------------------------------------------
-
-
-def _filtered(request):
-    form = CaseFilterForm(request.GET)
-    filters = form.filters()
-    cases = selectors.case_list(
-        user=request.user,
-        stage=filters.get("stage", ""),
-        risk=filters.get("risk", ""),
-        mine=bool(filters.get("mine")),
-        due=bool(filters.get("due")),
-        query=filters.get("q", ""),
-        today=timezone.localdate(),
-    )
-    return form, filters, cases
-
-
-def _shown_name(user, case: Case, openable: set[int]) -> str:
-    if privacy.is_protected(case) and case.pk not in openable:
-        return str(_("(protected record)"))
-    return case.resident.name
+# --- the list and the export (declared in ``casework.lists.cases``) ---------------------------
 
 
 @require_GET
 @login_required
 @permission_required_or_403("casework.view_case")
 def case_list(request):
-    """Cases in scope: filters (stage, risk, mine, due for review), case-number search,
-    pages. A protected case the user may not open shows no name."""
-    form, filters, cases = _filtered(request)
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
-    if filters.get("q"):
-        privacy.log_access(
-            request.user,
-            "search",
-            kind="case",
-            detail={
-                "filters": {k: str(v) for k, v in filters.items()},
-                "found": page.paginator.count,
-            },
-        )
-    openable = selectors.openable(request.user, rows)
-    today = timezone.localdate()
-    table = [
-        {
-            "case": c,
-            "name": _shown_name(request.user, c, openable),
-            "due": c.is_open and c.next_review_on is not None and c.next_review_on <= today,
-        }
-        for c in rows
-    ]
-    export_query = urlencode({k: ("1" if v is True else v) for k, v in filters.items()})
-    return no_store(
-        render(
-            request,
-            "casework/case_list.html",
-            {
-                "form": form,
-                "page": page,
-                "rows": table,
-                "filters": filters,
-                "may_export": privacy.may_export_personal(request.user),
-                "export_query": export_query,
-                "may_open_cases": request.user.has_perm("casework.add_case"),
-            },
-        )
-    )
+    """Cases in scope: filters, case-number search (logged), sorting, pages."""
+    return case_list_page(request)
 
 
 @require_GET
@@ -344,59 +257,8 @@ def case_list(request):
 @permission_required_or_403("casework.view_case")
 @permission_required_or_403("casework.export_personal")
 def case_export(request):
-    """The filtered case list as .xlsx: no narrative fields; capped and logged."""
-    _form, filters, cases = _filtered(request)
-    count = cases.count()
-    if count > privacy.EXPORT_CAP:
-        messages.error(
-            request,
-            _("The export is limited to %(cap)d cases; narrow the list first.")
-            % {"cap": privacy.EXPORT_CAP},
-        )
-        url = reverse("casework:cases")
-        return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
-    privacy.log_access(
-        request.user,
-        "export",
-        kind="case",
-        detail={"filters": {k: str(v) for k, v in filters.items()}, "rows": count},
-    )
-    user = request.user
-
-    def rows():
-        for case in cases.iterator(chunk_size=1000):
-            shown = privacy.may_open(user, case)
-            yield (
-                case.number,
-                case.resident.name if shown else str(_("(protected record)")),
-                case.facility.name,
-                case.get_stage_display(),
-                case.get_risk_level_display(),
-                case.get_referral_source_display(),
-                _("yes") if privacy.is_protected(case) else _("no"),
-                str(case.assigned_to),
-                str(case.supervisor),
-                case.opened_on,
-                case.next_review_on,
-                case.closed_on,
-            )
-
-    headers = [
-        _("Case number"),
-        _("Resident"),
-        _("Held by"),
-        _("Stage"),
-        _("Risk level"),
-        _("Referral source"),
-        _("Protected"),
-        _("Assigned worker"),
-        _("Supervisor"),
-        _("Opened on"),
-        _("Next review"),
-        _("Closed on"),
-    ]
-    name = f"cases-{timezone.localdate():%Y%m%d}.xlsx"
-    return no_store(xlsx_response(name, str(_("Cases")), headers, rows()))
+    """The filtered case list as .xlsx (the list's own export, at its older address)."""
+    return case_list_page(as_export(request))
 
 
 # --- opening a case -----------------------------------------------------------------------------
