@@ -25,7 +25,7 @@ from shegong.accounts.models import User
 from shegong.accounts.selectors import users_with_perm
 from shegong.casework import privacy
 from shegong.casework.lists import as_export
-from shegong.casework.lists.cases import case_list_page
+from shegong.casework.lists.cases import case_list_page, risk_tone, stage_tone
 from shegong.casework.models import (
     Case,
     CaseGoal,
@@ -50,6 +50,18 @@ no_store = privacy.no_store
 
 
 # --- forms ----------------------------------------------------------------------------------
+
+
+class _CaseForm(BoundedForm):
+    """A form of the case page: its ids carry ``auto_prefix`` (several forms share a page
+    and field names, e.g. the goal's and the note's ``text``)."""
+
+    auto_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        if self.auto_prefix:
+            kwargs.setdefault("auto_id", f"{self.auto_prefix}-%s")
+        super().__init__(*args, **kwargs)
 
 
 class CaseOpenForm(BoundedForm):
@@ -95,7 +107,8 @@ class CaseOpenForm(BoundedForm):
             self.fields[name].label_from_instance = lambda u: f"{u} ({u.division.name})"
 
 
-class DecideForm(BoundedForm):
+class DecideForm(_CaseForm):
+    auto_prefix = "decide"
     decision = forms.ChoiceField(
         label=gettext_lazy("Decision"),
         choices=[("accept", gettext_lazy("Accept the case")), ("decline", gettext_lazy("Decline"))],
@@ -107,14 +120,17 @@ class DecideForm(BoundedForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class ApproveForm(BoundedForm):
+class ApproveForm(_CaseForm):
+    auto_prefix = "approve"
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=300)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class StageForm(BoundedForm):
+class StageForm(_CaseForm):
     """The current stage's content, saved (``action=save``) or with the step to the next
     stage (``action=advance``). Closing asks for an explicit confirmation."""
+
+    auto_prefix = "stage"
 
     to_stage = forms.ChoiceField(choices=CaseStage.choices, widget=forms.HiddenInput)
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -177,14 +193,16 @@ class StageForm(BoundedForm):
         }
 
 
-class GoalForm(BoundedForm):
+class GoalForm(_CaseForm):
+    auto_prefix = "goal"
     text = forms.CharField(label=gettext_lazy("Goal"), max_length=300)
     priority = forms.IntegerField(
         label=gettext_lazy("Priority"), min_value=1, max_value=9, initial=1
     )
 
 
-class NoteForm(BoundedForm):
+class NoteForm(_CaseForm):
+    auto_prefix = "note"
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=CaseNoteKind.choices)
     written_on = forms.DateField(label=gettext_lazy("Date"), widget=DateInput())
     text = forms.CharField(label=gettext_lazy("Text"), widget=forms.Textarea(attrs={"rows": 4}))
@@ -198,14 +216,16 @@ class NoteForm(BoundedForm):
             ]
 
 
-class ReviewForm(BoundedForm):
+class ReviewForm(_CaseForm):
+    auto_prefix = "review"
     next_review_on = forms.DateField(
         label=gettext_lazy("Next review"), required=False, widget=DateInput()
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class ReassignForm(BoundedForm):
+class ReassignForm(_CaseForm):
+    auto_prefix = "reassign"
     assigned_to = forms.ModelChoiceField(
         label=gettext_lazy("Assigned worker"), queryset=User.objects.none()
     )
@@ -359,6 +379,26 @@ def _break_glass(request, case: Case, form=None, status: int = 403):
     )
 
 
+TABS = (
+    ("overview", gettext_lazy("Overview")),
+    ("goals", gettext_lazy("Goals")),
+    ("notes", gettext_lazy("Case notes")),
+    ("services", gettext_lazy("Service records")),
+    ("referrals", gettext_lazy("Referrals")),
+    ("history", gettext_lazy("Stage history")),
+)
+# The tab that shows a form (after a save, or again with its errors).
+FORM_TABS = {"goal": "goals", "note": "notes", "review": "overview", "reassign": "overview"}
+
+
+def _tab(request, bound: dict | None = None) -> str:
+    """The open tab: the one of a form shown again with its errors, else ``?tab=``."""
+    for name in bound or {}:
+        return FORM_TABS.get(name, "overview")
+    tab = request.GET.get("tab", "")
+    return tab if tab in dict(TABS) else "overview"
+
+
 def _render_case(request, case: Case, bound: dict | None = None, status: int = 200):
     """The case page, with ``bound`` forms (by name) in place of fresh ones."""
     user = request.user
@@ -396,6 +436,7 @@ def _render_case(request, case: Case, bound: dict | None = None, status: int = 2
     if case.is_open and services.may_reassign(user, case) and user.has_perm("casework.change_case"):
         forms_["reassign"] = bound.get("reassign") or ReassignForm(case=case)
     progress = selectors.stage_progress(case)
+    tab = _tab(request, bound)
     records = (
         ServiceRecord.objects.restrict(user, VIEW)
         .filter(case=case)
@@ -414,7 +455,13 @@ def _render_case(request, case: Case, bound: dict | None = None, status: int = 2
         "national_id": privacy.shown_national_id(user, case.resident),
         "is_protected": privacy.is_protected(case),
         "progress": progress,
-        "progress_value": sum(1 for s in progress if s["state"] != "ahead"),
+        "steps": [(s["stage"].value, s["stage"].label) for s in progress],
+        "steps_done": [s["stage"].value for s in progress if s["state"] == "done"],
+        "step_ended": CaseStage.DECLINED if case.stage == CaseStage.DECLINED else "",
+        "tab": tab,
+        "stage_tone": stage_tone(case),
+        "risk_tone": risk_tone(case),
+        "tabs": TABS,
         "next_stage": selectors.next_stage(case),
         "proposal": proposal,
         "forms": forms_,
@@ -454,7 +501,9 @@ def _run(request, case: Case, name: str, form, call, success: str):
             add_service_errors(form, exc)
         else:
             messages.success(request, success)
-            return redirect("casework:case", pk=case.pk)
+            url = reverse("casework:case", kwargs={"pk": case.pk})
+            tab = FORM_TABS.get(name, "overview")
+            return redirect(f"{url}?tab={tab}" if tab != "overview" else url)
     case.refresh_from_db()
     return _render_case(request, case, {name: form}, status=status)
 
@@ -579,7 +628,7 @@ def case_goal_mark(request, pk: int, goal_id: int):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("The goal was updated."))
-    return redirect("casework:case", pk=case.pk)
+    return redirect(reverse("casework:case", kwargs={"pk": case.pk}) + "?tab=goals")
 
 
 @require_POST
