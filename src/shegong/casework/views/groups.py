@@ -98,7 +98,11 @@ def group_detail(request, pk: int):
     )
     members = list(group_members(group))
     current = [m for m in members if m.left_on is None]
-    sessions = with_recipients(group.sessions.order_by("session_number", "id"))
+    sessions = list(with_recipients(group.sessions.order_by("session_number", "id")))
+    held = {s.session_number for s in sessions}
+    planned = max(group.planned_sessions, max(held, default=0))
+    stage_keys = [key for key, _label in GroupStage.choices]
+    here = stage_keys.index(group.stage) if group.stage in stage_keys else 0
     return privacy.no_store(
         render(
             request,
@@ -113,6 +117,12 @@ def group_detail(request, pk: int):
                 if next_stage(group.stage)
                 else None,
                 "stages": GroupStage.choices,
+                "stages_done": stage_keys[:here],
+                "session_steps": [(n, _("Session %(n)s") % {"n": n}) for n in range(1, planned + 1)]
+                if planned <= 20
+                else [],
+                "sessions_held": sorted(held),
+                "session_next": next((n for n in range(1, planned + 1) if n not in held), None),
                 "candidates": _residents_in_scope(request.user, [m.resident_id for m in current])
                 if request.user.has_perm("casework.change_workgroup")
                 else [],
