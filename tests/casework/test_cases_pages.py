@@ -426,7 +426,7 @@ def test_the_case_page_at_every_stage(client, casework_world, stage):
         response = client.get(reverse("casework:case", kwargs={"pk": case.pk}))
         assert response.status_code == 200
         body = response.content.decode()
-        assert f'data-stage="{stage}" data-state="current"' in body
+        assert f'data-step="{stage}" data-state="current"' in body
         # the form of the step is offered only while the case is open
         assert ('data-testid="stage-form"' in body) == (
             stage not in (CaseStage.INTAKE, CaseStage.CLOSED, CaseStage.DECLINED)

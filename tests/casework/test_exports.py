@@ -113,7 +113,11 @@ def test_the_group_export_keeps_the_lists_stage_filter(client, place):
     client.force_login(place["worker"])
     # when the list is filtered by stage, its export link carries the filter
     page = client.get(reverse("casework:groups"), {"stage": "formation"}).content.decode()
-    assert f"{reverse('casework:groups_export')}?stage=formation" in page
+    assert 'href="?stage=formation&amp;format=xlsx"' in page
+    _, rows = table(
+        sheet_of(client.get(reverse("casework:groups"), {"stage": "formation", "format": "xlsx"}))
+    )
+    assert [r[0] for r in rows] == ["成长小组"]
     # then the export of that filter has the group in formation only
     _, rows = table(sheet_of(client.get(reverse("casework:groups_export"), {"stage": "formation"})))
     assert [r[0] for r in rows] == ["成长小组"]
@@ -158,7 +162,7 @@ def test_the_activity_export_holds_the_activities_in_scope_with_person_times(cli
     # when the room worker exports the list
     client.force_login(place["worker"])
     page = client.get(reverse("casework:activities")).content.decode()
-    assert reverse("casework:activities_export") in page
+    assert 'href="?format=xlsx"' in page
     sheet = sheet_of(client.get(reverse("casework:activities_export")))
     # then it has their two activities, newest first, with person-times; headers in Chinese
     headers, rows = table(sheet)
@@ -186,8 +190,10 @@ def test_a_room_worker_may_not_export_referrals(client, place):
     # when they open the inbox, there is no export link; the export itself is refused
     page = client.get(reverse("casework:referrals"), {"box": "sent"}).content.decode()
     assert 'data-testid="referral-table"' in page
-    assert 'data-testid="export-xlsx"' not in page
+    assert 'data-testid="export"' not in page
     assert client.get(reverse("casework:referrals_export"), {"box": "sent"}).status_code == 403
+    query = {"box": "sent", "format": "xlsx"}
+    assert client.get(reverse("casework:referrals"), query).status_code == 403
     # then nothing was logged as exported
     assert not AuditEvent.objects.filter(action="referral.export").exists()
 
@@ -209,8 +215,7 @@ def test_station_staff_export_the_inbox_in_scope_logged_and_without_ids(client, 
     client.force_login(place["station_staff"])
     # when they filter the received box and follow the export link of the list page
     page = client.get(reverse("casework:referrals"), {"box": "received"}).content.decode()
-    link = f"{reverse('casework:referrals_export')}?box=received"
-    assert link in page
+    assert 'href="?box=received&amp;format=xlsx"' in page
     response = client.get(reverse("casework:referrals_export"), {"box": "received"})
     # then the file has the two referrals received, newest first, named, headed in Chinese
     sheet = sheet_of(response)
@@ -254,7 +259,7 @@ def test_the_referral_export_keeps_the_status_and_overdue_filters(client, place)
     page = client.get(
         reverse("casework:referrals"), {"box": "received", "status": "accepted"}
     ).content.decode()
-    assert f"{url}?box=received&amp;status=accepted" in page
+    assert 'href="?box=received&amp;status=accepted&amp;format=xlsx"' in page
 
 
 def test_over_the_cap_nothing_is_exported(client, place, monkeypatch):

@@ -84,11 +84,13 @@ class Col:
 @dataclass(frozen=True)
 class Table:
     """A declared table: its columns, the default sort (a column name, "-" for
-    descending) and the test id of the ``<table>``."""
+    descending), the test id of the ``<table>`` and ``row_attrs``: a function of the row
+    giving ``data-…`` attributes of its ``<tr>`` (e.g. ``{"data-case": 12}``)."""
 
     columns: tuple[Col, ...]
     default_sort: str = ""
     testid: str = "list"
+    row_attrs: Callable[[Any], dict] | None = None
 
     def column(self, name: str) -> Col | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -181,7 +183,8 @@ class ListPage:
                     "tone": column.tone(row) if column.tone else "",
                 }
             )
-        return {"row": row, "cells": cells}
+        attrs = self.table.row_attrs(row) if self.table.row_attrs else {}
+        return {"row": row, "cells": cells, "attrs": attrs}
 
     def _export(self, request, rows):
         if self.on_export is not None:

@@ -10,13 +10,10 @@ shown again with what was typed and the reasons (409 when the case changed meanw
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -27,6 +24,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from shegong.accounts.models import User
 from shegong.accounts.selectors import users_with_perm
 from shegong.casework import privacy
+from shegong.casework.lists import as_export
+from shegong.casework.lists.cases import case_list_page, risk_tone, stage_tone
 from shegong.casework.models import (
     Case,
     CaseGoal,
@@ -44,7 +43,6 @@ from shegong.casework.services import cases as services
 from shegong.core.forms import BoundedForm, DateInput, add_service_errors
 from shegong.core.permissions import permission_required_or_403
 from shegong.core.scoping import VIEW, get_scoped_or_404
-from shegong.core.xlsx import xlsx_response
 from shegong.network.models import Facility, FacilityStatus
 
 PAGE_SIZE = 50
@@ -54,29 +52,16 @@ no_store = privacy.no_store
 # --- forms ----------------------------------------------------------------------------------
 
 
-class CaseFilterForm(BoundedForm):
-    q = forms.CharField(label=gettext_lazy("Case number"), required=False, max_length=40)
-    stage = forms.ChoiceField(
-        label=gettext_lazy("Stage"),
-        required=False,
-        choices=[
-            ("", gettext_lazy("Any stage")),
-            ("open", gettext_lazy("Open cases")),
-            *CaseStage.choices,
-        ],
-    )
-    risk = forms.ChoiceField(
-        label=gettext_lazy("Risk level"),
-        required=False,
-        choices=[("", gettext_lazy("Any risk level")), *RiskLevel.choices],
-    )
-    mine = forms.BooleanField(label=gettext_lazy("Assigned to me"), required=False)
-    due = forms.BooleanField(label=gettext_lazy("Due for review"), required=False)
+class _CaseForm(BoundedForm):
+    """A form of the case page: its ids carry ``auto_prefix`` (several forms share a page
+    and field names, e.g. the goal's and the note's ``text``)."""
 
-    def filters(self) -> dict:
-        if not self.is_valid():
-            return {}
-        return {k: v for k, v in self.cleaned_data.items() if v not in ("", None, False)}
+    auto_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        if self.auto_prefix:
+            kwargs.setdefault("auto_id", f"{self.auto_prefix}-%s")
+        super().__init__(*args, **kwargs)
 
 
 class CaseOpenForm(BoundedForm):
@@ -122,7 +107,8 @@ class CaseOpenForm(BoundedForm):
             self.fields[name].label_from_instance = lambda u: f"{u} ({u.division.name})"
 
 
-class DecideForm(BoundedForm):
+class DecideForm(_CaseForm):
+    auto_prefix = "decide"
     decision = forms.ChoiceField(
         label=gettext_lazy("Decision"),
         choices=[("accept", gettext_lazy("Accept the case")), ("decline", gettext_lazy("Decline"))],
@@ -134,14 +120,17 @@ class DecideForm(BoundedForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class ApproveForm(BoundedForm):
+class ApproveForm(_CaseForm):
+    auto_prefix = "approve"
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=300)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class StageForm(BoundedForm):
+class StageForm(_CaseForm):
     """The current stage's content, saved (``action=save``) or with the step to the next
     stage (``action=advance``). Closing asks for an explicit confirmation."""
+
+    auto_prefix = "stage"
 
     to_stage = forms.ChoiceField(choices=CaseStage.choices, widget=forms.HiddenInput)
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -204,14 +193,16 @@ class StageForm(BoundedForm):
         }
 
 
-class GoalForm(BoundedForm):
+class GoalForm(_CaseForm):
+    auto_prefix = "goal"
     text = forms.CharField(label=gettext_lazy("Goal"), max_length=300)
     priority = forms.IntegerField(
         label=gettext_lazy("Priority"), min_value=1, max_value=9, initial=1
     )
 
 
-class NoteForm(BoundedForm):
+class NoteForm(_CaseForm):
+    auto_prefix = "note"
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=CaseNoteKind.choices)
     written_on = forms.DateField(label=gettext_lazy("Date"), widget=DateInput())
     text = forms.CharField(label=gettext_lazy("Text"), widget=forms.Textarea(attrs={"rows": 4}))
@@ -225,14 +216,16 @@ class NoteForm(BoundedForm):
             ]
 
 
-class ReviewForm(BoundedForm):
+class ReviewForm(_CaseForm):
+    auto_prefix = "review"
     next_review_on = forms.DateField(
         label=gettext_lazy("Next review"), required=False, widget=DateInput()
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class ReassignForm(BoundedForm):
+class ReassignForm(_CaseForm):
+    auto_prefix = "reassign"
     assigned_to = forms.ModelChoiceField(
         label=gettext_lazy("Assigned worker"), queryset=User.objects.none()
     )
@@ -268,75 +261,15 @@ class BreakGlassForm(BoundedForm):
     )
 
 
-# --- the list and the export ------------------------------------------------------------------
-
-
-def _filtered(request):
-    form = CaseFilterForm(request.GET)
-    filters = form.filters()
-    cases = selectors.case_list(
-        user=request.user,
-        stage=filters.get("stage", ""),
-        risk=filters.get("risk", ""),
-        mine=bool(filters.get("mine")),
-        due=bool(filters.get("due")),
-        query=filters.get("q", ""),
-        today=timezone.localdate(),
-    )
-    return form, filters, cases
-
-
-def _shown_name(user, case: Case, openable: set[int]) -> str:
-    if privacy.is_protected(case) and case.pk not in openable:
-        return str(_("(protected record)"))
-    return case.resident.name
+# --- the list and the export (declared in ``casework.lists.cases``) ---------------------------
 
 
 @require_GET
 @login_required
 @permission_required_or_403("casework.view_case")
 def case_list(request):
-    """Cases in scope: filters (stage, risk, mine, due for review), case-number search,
-    pages. A protected case the user may not open shows no name."""
-    form, filters, cases = _filtered(request)
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
-    if filters.get("q"):
-        privacy.log_access(
-            request.user,
-            "search",
-            kind="case",
-            detail={
-                "filters": {k: str(v) for k, v in filters.items()},
-                "found": page.paginator.count,
-            },
-        )
-    openable = selectors.openable(request.user, rows)
-    today = timezone.localdate()
-    table = [
-        {
-            "case": c,
-            "name": _shown_name(request.user, c, openable),
-            "due": c.is_open and c.next_review_on is not None and c.next_review_on <= today,
-        }
-        for c in rows
-    ]
-    export_query = urlencode({k: ("1" if v is True else v) for k, v in filters.items()})
-    return no_store(
-        render(
-            request,
-            "casework/case_list.html",
-            {
-                "form": form,
-                "page": page,
-                "rows": table,
-                "filters": filters,
-                "may_export": privacy.may_export_personal(request.user),
-                "export_query": export_query,
-                "may_open_cases": request.user.has_perm("casework.add_case"),
-            },
-        )
-    )
+    """Cases in scope: filters, case-number search (logged), sorting, pages."""
+    return case_list_page(request)
 
 
 @require_GET
@@ -344,59 +277,8 @@ def case_list(request):
 @permission_required_or_403("casework.view_case")
 @permission_required_or_403("casework.export_personal")
 def case_export(request):
-    """The filtered case list as .xlsx: no narrative fields; capped and logged."""
-    _form, filters, cases = _filtered(request)
-    count = cases.count()
-    if count > privacy.EXPORT_CAP:
-        messages.error(
-            request,
-            _("The export is limited to %(cap)d cases; narrow the list first.")
-            % {"cap": privacy.EXPORT_CAP},
-        )
-        url = reverse("casework:cases")
-        return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
-    privacy.log_access(
-        request.user,
-        "export",
-        kind="case",
-        detail={"filters": {k: str(v) for k, v in filters.items()}, "rows": count},
-    )
-    user = request.user
-
-    def rows():
-        for case in cases.iterator(chunk_size=1000):
-            shown = privacy.may_open(user, case)
-            yield (
-                case.number,
-                case.resident.name if shown else str(_("(protected record)")),
-                case.facility.name,
-                case.get_stage_display(),
-                case.get_risk_level_display(),
-                case.get_referral_source_display(),
-                _("yes") if privacy.is_protected(case) else _("no"),
-                str(case.assigned_to),
-                str(case.supervisor),
-                case.opened_on,
-                case.next_review_on,
-                case.closed_on,
-            )
-
-    headers = [
-        _("Case number"),
-        _("Resident"),
-        _("Held by"),
-        _("Stage"),
-        _("Risk level"),
-        _("Referral source"),
-        _("Protected"),
-        _("Assigned worker"),
-        _("Supervisor"),
-        _("Opened on"),
-        _("Next review"),
-        _("Closed on"),
-    ]
-    name = f"cases-{timezone.localdate():%Y%m%d}.xlsx"
-    return no_store(xlsx_response(name, str(_("Cases")), headers, rows()))
+    """The filtered case list as .xlsx (the list's own export, at its older address)."""
+    return case_list_page(as_export(request))
 
 
 # --- opening a case -----------------------------------------------------------------------------
@@ -497,6 +379,26 @@ def _break_glass(request, case: Case, form=None, status: int = 403):
     )
 
 
+TABS = (
+    ("overview", gettext_lazy("Overview")),
+    ("goals", gettext_lazy("Goals")),
+    ("notes", gettext_lazy("Case notes")),
+    ("services", gettext_lazy("Service records")),
+    ("referrals", gettext_lazy("Referrals")),
+    ("history", gettext_lazy("Stage history")),
+)
+# The tab that shows a form (after a save, or again with its errors).
+FORM_TABS = {"goal": "goals", "note": "notes", "review": "overview", "reassign": "overview"}
+
+
+def _tab(request, bound: dict | None = None) -> str:
+    """The open tab: the one of a form shown again with its errors, else ``?tab=``."""
+    for name in bound or {}:
+        return FORM_TABS.get(name, "overview")
+    tab = request.GET.get("tab", "")
+    return tab if tab in dict(TABS) else "overview"
+
+
 def _render_case(request, case: Case, bound: dict | None = None, status: int = 200):
     """The case page, with ``bound`` forms (by name) in place of fresh ones."""
     user = request.user
@@ -534,6 +436,7 @@ def _render_case(request, case: Case, bound: dict | None = None, status: int = 2
     if case.is_open and services.may_reassign(user, case) and user.has_perm("casework.change_case"):
         forms_["reassign"] = bound.get("reassign") or ReassignForm(case=case)
     progress = selectors.stage_progress(case)
+    tab = _tab(request, bound)
     records = (
         ServiceRecord.objects.restrict(user, VIEW)
         .filter(case=case)
@@ -552,7 +455,13 @@ def _render_case(request, case: Case, bound: dict | None = None, status: int = 2
         "national_id": privacy.shown_national_id(user, case.resident),
         "is_protected": privacy.is_protected(case),
         "progress": progress,
-        "progress_value": sum(1 for s in progress if s["state"] != "ahead"),
+        "steps": [(s["stage"].value, s["stage"].label) for s in progress],
+        "steps_done": [s["stage"].value for s in progress if s["state"] == "done"],
+        "step_ended": CaseStage.DECLINED if case.stage == CaseStage.DECLINED else "",
+        "tab": tab,
+        "stage_tone": stage_tone(case),
+        "risk_tone": risk_tone(case),
+        "tabs": TABS,
         "next_stage": selectors.next_stage(case),
         "proposal": proposal,
         "forms": forms_,
@@ -592,7 +501,9 @@ def _run(request, case: Case, name: str, form, call, success: str):
             add_service_errors(form, exc)
         else:
             messages.success(request, success)
-            return redirect("casework:case", pk=case.pk)
+            url = reverse("casework:case", kwargs={"pk": case.pk})
+            tab = FORM_TABS.get(name, "overview")
+            return redirect(f"{url}?tab={tab}" if tab != "overview" else url)
     case.refresh_from_db()
     return _render_case(request, case, {name: form}, status=status)
 
@@ -717,7 +628,7 @@ def case_goal_mark(request, pk: int, goal_id: int):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("The goal was updated."))
-    return redirect("casework:case", pk=case.pk)
+    return redirect(reverse("casework:case", kwargs={"pk": case.pk}) + "?tab=goals")
 
 
 @require_POST

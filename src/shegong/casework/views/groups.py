@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -18,6 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shegong.accounts.selectors import users_with_perm
 from shegong.casework import privacy
+from shegong.casework.lists import as_export
+from shegong.casework.lists.activities import activity_list_page
+from shegong.casework.lists.groups import group_list_page
 from shegong.casework.models import (
     Activity,
     GroupStage,
@@ -28,9 +28,7 @@ from shegong.casework.models import (
     WorkGroup,
 )
 from shegong.casework.selectors.records import (
-    activity_list,
     facilities_for,
-    group_list,
     group_members,
     with_recipients,
 )
@@ -46,7 +44,6 @@ from shegong.casework.services.groups import (
 from shegong.core.forms import BoundedForm, DateInput, add_service_errors
 from shegong.core.permissions import permission_required_or_403
 from shegong.core.scoping import CHANGE, VIEW, get_scoped_or_404
-from shegong.core.xlsx import xlsx_response
 
 PAGE_SIZE = 50
 RESIDENT_CHOICES_LIMIT = 300
@@ -75,73 +72,20 @@ def _leaders(user):
 # --- groups --------------------------------------------------------------------------------
 
 
-def _group_stage(request) -> str:
-    """The list's one filter: a known stage, or "" (all stages)."""
-    stage = request.GET.get("stage", "")
-    return stage if stage in GroupStage.values else ""
-
-
 @require_GET
 @login_required
 @permission_required_or_403("casework.view_workgroup")
 def groups(request):
     """The groups run in the user's area, by stage."""
-    stage = _group_stage(request)
-    page = Paginator(group_list(user=request.user, stage=stage), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return privacy.no_store(
-        render(
-            request,
-            "casework/group_list.html",
-            {
-                "page": page,
-                "stage": stage,
-                "stages": GroupStage.choices,
-                "export_query": urlencode({"stage": stage}) if stage else "",
-            },
-        )
-    )
+    return group_list_page(request)
 
 
 @require_GET
 @login_required
 @permission_required_or_403("casework.view_workgroup")
 def groups_export(request):
-    """The filtered group list as .xlsx: counts only (members, sessions), no resident."""
-    groups_qs = group_list(user=request.user, stage=_group_stage(request))
-
-    def rows():
-        for g in groups_qs.select_related("facility__division").iterator(chunk_size=1000):
-            yield (
-                g.name,
-                g.get_group_type_display(),
-                g.get_stage_display(),
-                g.get_target_group_display() if g.target_group else "",
-                g.member_count,
-                g.session_count,
-                g.planned_sessions,
-                str(g.leader),
-                g.started_on,
-                g.facility.name,
-                g.facility.division.code,
-            )
-
-    headers = [
-        _("Name"),
-        _("Group type"),
-        _("Stage"),
-        _("Target group"),
-        _("Members"),
-        _("Sessions held"),
-        _("Planned sessions"),
-        _("Leader"),
-        _("Start"),
-        _("Run by"),
-        _("Division code"),
-    ]
-    name = f"groups-{timezone.localdate():%Y%m%d}.xlsx"
-    return privacy.no_store(xlsx_response(name, str(_("Groups")), headers, rows()))
+    """The filtered group list as .xlsx (the list's own export, at its older address)."""
+    return group_list_page(as_export(request))
 
 
 @require_GET
@@ -154,7 +98,11 @@ def group_detail(request, pk: int):
     )
     members = list(group_members(group))
     current = [m for m in members if m.left_on is None]
-    sessions = with_recipients(group.sessions.order_by("session_number", "id"))
+    sessions = list(with_recipients(group.sessions.order_by("session_number", "id")))
+    held = {s.session_number for s in sessions}
+    planned = max(group.planned_sessions, max(held, default=0))
+    stage_keys = [key for key, _label in GroupStage.choices]
+    here = stage_keys.index(group.stage) if group.stage in stage_keys else 0
     return privacy.no_store(
         render(
             request,
@@ -169,6 +117,12 @@ def group_detail(request, pk: int):
                 if next_stage(group.stage)
                 else None,
                 "stages": GroupStage.choices,
+                "stages_done": stage_keys[:here],
+                "session_steps": [(n, _("Session %(n)s") % {"n": n}) for n in range(1, planned + 1)]
+                if planned <= 20
+                else [],
+                "sessions_held": sorted(held),
+                "session_next": next((n for n in range(1, planned + 1) if n not in held), None),
                 "candidates": _residents_in_scope(request.user, [m.resident_id for m in current])
                 if request.user.has_perm("casework.change_workgroup")
                 else [],
@@ -398,42 +352,15 @@ def group_session_new(request, pk: int):
 @permission_required_or_403("casework.view_activity")
 def activities(request):
     """Community activities in the user's area, newest first, with their person-times."""
-    page = Paginator(activity_list(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "casework/activity_list.html", {"page": page})
+    return activity_list_page(request)
 
 
 @require_GET
 @login_required
 @permission_required_or_403("casework.view_activity")
 def activities_export(request):
-    """The activity list as .xlsx: counts only (volunteers, person-times), no resident."""
-    activities_qs = activity_list(user=request.user).select_related("facility__division")
-
-    def rows():
-        for a in activities_qs.iterator(chunk_size=1000):
-            yield (
-                a.held_on,
-                a.title,
-                a.place,
-                a.partners,
-                a.volunteer_count,
-                a.person_times,
-                a.facility.name,
-                a.facility.division.code,
-            )
-
-    headers = [
-        _("Date"),
-        _("Title"),
-        _("Place"),
-        _("Partners"),
-        _("Volunteers"),
-        _("Person-times"),
-        _("Run by"),
-        _("Division code"),
-    ]
-    name = f"activities-{timezone.localdate():%Y%m%d}.xlsx"
-    return privacy.no_store(xlsx_response(name, str(_("Community activities")), headers, rows()))
+    """The activity list as .xlsx (the list's own export, at its older address)."""
+    return activity_list_page(as_export(request))
 
 
 @require_GET

@@ -9,29 +9,28 @@ access-log row.
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shegong.casework import privacy
-from shegong.casework.models import Case, Referral, ReferralStatus, Resident
+from shegong.casework.lists import as_export
+from shegong.casework.lists.referrals import referral_list_page
+from shegong.casework.models import Case, Referral, Resident
 from shegong.casework.selectors import referrals as selectors
 from shegong.casework.services import referrals as services
 from shegong.core.forms import BoundedForm, DateInput, add_service_errors
 from shegong.core.permissions import permission_required_or_403
 from shegong.core.scoping import VIEW, get_scoped_or_404
-from shegong.core.xlsx import xlsx_response
 from shegong.network.models import Facility, FacilityStatus, Tier
 
 PAGE_SIZE = 50
@@ -100,57 +99,12 @@ class CompleteForm(BoundedForm):
     )
 
 
-def _inbox_filters(request) -> dict:
-    """The inbox's filters, checked: the box, a known status, overdue only."""
-    box = request.GET.get("box")
-    status = request.GET.get("status", "")
-    return {
-        "box": box if box in selectors.BOXES else "received",
-        "status": status if status in ReferralStatus.values else "",
-        "overdue": request.GET.get("overdue") == "1",
-    }
-
-
-def _filters_query(filters: dict) -> str:
-    """The filters as a query string (filter values only: no name, no ID)."""
-    return urlencode(
-        {
-            "box": filters["box"],
-            **({"status": filters["status"]} if filters["status"] else {}),
-            **({"overdue": "1"} if filters["overdue"] else {}),
-        }
-    )
-
-
 @require_GET
 @login_required
 @permission_required_or_403("casework.view_referral")
 def referral_list(request):
     """The inbox: referrals received by the user's area, or sent from it."""
-    user = request.user
-    today = timezone.localdate()
-    filters = _inbox_filters(request)
-    referrals = selectors.referral_inbox(user, **filters, today=today)
-    page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [{"r": r, "overdue": selectors.is_overdue(r, today)} for r in page.object_list]
-    return no_store(
-        render(
-            request,
-            "casework/referral_list.html",
-            {
-                "box": filters["box"],
-                "status": filters["status"],
-                "overdue_only": filters["overdue"],
-                "statuses": ReferralStatus.choices,
-                "page": page,
-                "rows": rows,
-                "overdue_count": selectors.overdue_referrals(user, today).count(),
-                "may_send": user.has_perm("casework.add_referral"),
-                "may_export": privacy.may_export_personal(user),
-                "export_query": _filters_query(filters),
-            },
-        )
-    )
+    return referral_list_page(request)
 
 
 @require_GET
@@ -158,60 +112,8 @@ def referral_list(request):
 @permission_required_or_403("casework.view_referral")
 @permission_required_or_403("casework.export_personal")
 def referral_export(request):
-    """The filtered inbox as .xlsx: the resident's name (never an ID or a phone), no
-    narrative (reason, answer, outcome); capped at ``privacy.EXPORT_CAP`` and logged. A
-    protected record the user may not open shows no name."""
-    user = request.user
-    today = timezone.localdate()
-    filters = _inbox_filters(request)
-    referrals = selectors.referral_inbox(user, **filters, today=today).select_related(
-        "resident__community"
-    )
-    count = referrals.count()
-    if count > privacy.EXPORT_CAP:
-        messages.error(
-            request,
-            _("The export is limited to %(cap)d referrals; narrow the list first.")
-            % {"cap": privacy.EXPORT_CAP},
-        )
-        return redirect(f"{reverse('casework:referrals')}?{_filters_query(filters)}")
-    privacy.log_access(
-        user,
-        "export",
-        kind="referral",
-        detail={"rows": count, "filters": {k: str(v) for k, v in filters.items()}},
-    )
-
-    def name(resident) -> str:
-        if privacy.is_protected(resident, today) and not privacy.may_open(user, resident):
-            return str(_("(protected record)"))
-        return resident.name
-
-    def rows():
-        for r in referrals.iterator(chunk_size=1000):
-            yield (
-                r.sent_on,
-                name(r.resident),
-                r.from_facility.name,
-                r.to_facility.name if r.to_facility_id else r.to_agency,
-                r.get_status_display(),
-                r.due_on,
-                _("yes") if selectors.is_overdue(r, today) else _("no"),
-                r.answered_on,
-            )
-
-    headers = [
-        _("Sent on"),
-        _("Resident"),
-        _("Referred from"),
-        _("Referred to"),
-        _("Status"),
-        _("Answer due"),
-        _("Overdue"),
-        _("Answered on"),
-    ]
-    filename = f"referrals-{today:%Y%m%d}.xlsx"
-    return no_store(xlsx_response(filename, str(_("Referrals")), headers, rows()))
+    """The filtered inbox as .xlsx (the list's own export, at its older address)."""
+    return referral_list_page(as_export(request))
 
 
 def _int(value) -> int:
