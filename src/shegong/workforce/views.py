@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -61,13 +61,11 @@ from shegong.workforce.selectors import (
     CE_COMPLETE,
     CE_NOT_REGISTERED,
     CE_SHORT,
+    cached_figures,
     ce_compliance_summary,
     course_list,
-    grassroots_professionals,
-    headcount_by_child,
-    headcount_by_qualification,
-    headcount_by_workplace,
     latest_training_year,
+    people_in_post,
     per_10k,
     programme_years,
     programmes_for,
@@ -364,55 +362,30 @@ def worker_detail(request, pk: int):
 # --- the dashboard ------------------------------------------------------------------------
 
 
+DASHBOARD_PANELS = ("people", "ce", "children", "talent")
+
+
 @require_GET
 @login_required
 @permission_required_or_403("network.view_facility")
 def dashboard(request):
-    """Headcounts, F15/F16, continuing-education compliance and workers per 10,000
-    residents of the user's division (or one in scope). Aggregates only: analysts may see
-    it."""
+    """The workforce dashboard of the user's division (or one in scope): social workers in
+    post, continuing education, the divisions below and the talent figures. Aggregates only:
+    analysts may see it. The page is a frame; each panel loads after it
+    (``dashboard_panel``), so the page answers at once even for the whole city."""
     division = division_in_scope_or_404(user=request.user, code=request.GET.get("division"))
     as_of = _as_of(request)
-    professionals = grassroots_professionals(division=division, as_of=as_of)
-    by_qualification = headcount_by_qualification(division=division, as_of=as_of)
-    by_workplace = headcount_by_workplace(division=division, as_of=as_of)
-    ce = ce_compliance_summary(division=division, today=as_of)
-    children = list(division_children(user=request.user, division=division))
-    child_counts = headcount_by_child(
-        division=division, as_of=as_of, codes=[c.code for c in children]
-    )
-    child_rows = [
-        {
-            "division": child,
-            "headcount": child_counts.get(child.code, 0),
-            "per_10k": per_10k(child_counts.get(child.code, 0), child.population),
-        }
-        for child in children
-    ]
-    qualification_rows = [
-        (level, QualificationLevel(level).label, n) for level, n in by_qualification.items()
-    ]
-    workplace_rows = [(wt, WorkplaceType(wt).label, n) for wt, n in by_workplace.items()]
-    ratio = per_10k(professionals["professionals"], division.population)
-    talent_year = _year_param(request, default=latest_training_year(division=division, as_of=as_of))
-    talent = talent_figures(division=division, year=talent_year, as_of=as_of)
-    person_times = training_person_times(division=division)
     if request.GET.get("format") == "xlsx":
-        return _dashboard_export(
-            division,
-            as_of,
-            professionals,
-            qualification_rows,
-            workplace_rows,
-            ce,
-            ratio,
-            child_rows,
-        )
+        return _dashboard_export(request, division, as_of)
     parent = None
     if division.parent_code and division.parent_code.startswith(request.user.scope_prefix):
         parent = Division.objects.filter(code=division.parent_code).first()
         if parent is not None and parent.is_grouping and parent.parent_code:
             parent = Division.objects.filter(code=parent.parent_code).first()
+    query = {"division": division.code, "as_of": as_of.isoformat()}
+    year = _year_param(request)
+    if year:
+        query["year"] = year
     return render(
         request,
         "workforce/dashboard.html",
@@ -420,37 +393,126 @@ def dashboard(request):
             "division": division,
             "parent": parent,
             "as_of": as_of,
-            "professionals": professionals,
-            "qualification_rows": qualification_rows,
-            "workplace_rows": workplace_rows,
-            "ce": ce,
-            "per_10k": ratio,
-            "child_rows": child_rows,
-            "talent": talent,
-            "talent_year": talent_year,
-            "audiences": Audience.choices,
-            "person_times": [
-                (y, [counts.get(a, 0) for a in Audience.values])
-                for y, counts in sorted(person_times.items(), reverse=True)
-            ],
-            "chart_data": {
-                "qualification": [
-                    {"level": level, "label": str(label), "value": n}
-                    for level, label, n in qualification_rows
-                ]
-            },
+            "panel_query": urlencode(query),
+            "panels": DASHBOARD_PANELS,
         },
     )
 
 
-def _dashboard_export(division, as_of, professionals, qualifications, workplaces, ce, ratio, rows):
+@require_GET
+@login_required
+@permission_required_or_403("network.view_facility")
+def dashboard_panel(request, name: str):
+    """One panel of the dashboard, loaded by htmx after the page (the same query string)."""
+    if name not in DASHBOARD_PANELS:
+        raise Http404
+    division = division_in_scope_or_404(user=request.user, code=request.GET.get("division"))
+    as_of = _as_of(request)
+    context = {"division": division, "as_of": as_of}
+    if name == "people":
+        people = _people(division, as_of)
+        context.update(
+            people=people,
+            per_10k=per_10k(people["professionals"], division.population),
+            qualification_rows=_qualification_rows(people),
+            workplace_rows=_workplace_rows(people),
+        )
+        context["chart_data"] = {
+            "qualification": [
+                {"level": level, "label": str(label), "value": n}
+                for level, label, n in context["qualification_rows"]
+            ]
+        }
+    elif name == "ce":
+        context["ce"] = _ce(division, as_of)
+    elif name == "children":
+        context["child_rows"] = _child_rows(request.user, division, as_of)
+    else:
+        year = _year_param(request) or cached_figures(
+            "talent-year",
+            (division.code, as_of),
+            lambda: latest_training_year(division=division, as_of=as_of),
+        )
+        context.update(
+            talent_year=year,
+            talent=cached_figures(
+                "talent",
+                (division.code, as_of, year),
+                lambda: talent_figures(division=division, year=year, as_of=as_of),
+            ),
+            audiences=Audience.choices,
+            person_times=[
+                (y, [(label, counts.get(a, 0)) for a, label in Audience.choices])
+                for y, counts in sorted(
+                    cached_figures(
+                        "person-times",
+                        (division.code,),
+                        lambda: training_person_times(division=division),
+                    ).items(),
+                    reverse=True,
+                )
+            ],
+        )
+    return render(request, f"workforce/panels/{name}.html", context)
+
+
+def _people(division, as_of, child_codes=()) -> dict:
+    codes = list(child_codes)
+    return cached_figures(
+        "people",
+        (division.code, as_of, ",".join(codes)),
+        lambda: people_in_post(division=division, as_of=as_of, child_codes=codes),
+    )
+
+
+def _ce(division, as_of) -> dict:
+    return cached_figures(
+        "ce", (division.code, as_of), lambda: ce_compliance_summary(division=division, today=as_of)
+    )
+
+
+def _qualification_rows(people) -> list:
+    return [
+        (level, QualificationLevel(level).label, n)
+        for level, n in people["by_qualification"].items()
+    ]
+
+
+def _workplace_rows(people) -> list:
+    return [(wt, WorkplaceType(wt).label, n) for wt, n in people["by_workplace"].items()]
+
+
+def _child_rows(user, division, as_of) -> list[dict]:
+    children = list(division_children(user=user, division=division))
+    counts = _people(division, as_of, [c.code for c in children])["by_child"]
+    return [
+        {
+            "division": child,
+            "headcount": counts.get(child.code, 0),
+            "per_10k": per_10k(counts.get(child.code, 0), child.population),
+        }
+        for child in children
+    ]
+
+
+def _dashboard_export(request, division, as_of):
     """The dashboard's figures as .xlsx: one row per figure, then the divisions below."""
+    rows = _child_rows(request.user, division, as_of)
+    people = _people(division, as_of)
+    ce = _ce(division, as_of)
+    ratio = per_10k(people["professionals"], division.population)
     figures = [
-        (_("Social workers in post (F15)"), professionals["professionals"]),
-        (_("Of whom at the grassroots (F16)"), professionals["grassroots"]),
+        (_("Social workers in post"), people["professionals"]),
+        (_("Of whom at the grassroots"), people["grassroots"]),
         (_("Social workers per 10,000 residents"), "—" if ratio is None else ratio),
-        *((_("Qualification") + ": " + str(label), n) for _level, label, n in qualifications),
-        *((_("Workplace type") + ": " + str(label), n) for _wt, label, n in workplaces),
+        *(
+            (_("Qualification") + ": " + str(label), n)
+            for _level, label, n in _qualification_rows(people)
+        ),
+        *(
+            (_("Workplace type") + ": " + str(label), n)
+            for _wt, label, n in _workplace_rows(people)
+        ),
         (_("Registered people with their hours complete"), ce[CE_COMPLETE]),
         (_("Registered people short of hours"), ce[CE_SHORT]),
         (_("People without a current registration period"), ce[CE_NOT_REGISTERED]),
