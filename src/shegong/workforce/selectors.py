@@ -1098,9 +1098,9 @@ def cached_figures(name: str, parts: tuple, compute):
     """``compute()``, kept in the cache for the same ``parts`` (division, date…) while the data
     it reads is unchanged (``data_fingerprint``) and for at most ten minutes: the city's
     figures read every person of the city, which takes seconds; the next look is instant."""
-    from django.core.cache import cache
-
     import hashlib
+
+    from django.core.cache import cache
 
     raw = ":".join(str(p) for p in (*parts, data_fingerprint()))
     key = f"workforce:{name}:" + hashlib.sha256(raw.encode()).hexdigest()

@@ -142,7 +142,7 @@ def registry(request):
     workers = _registry_queryset(request.user, filters, today)
     if request.GET.get("format") == "xlsx":
         return _registry_export(request, workers, filters, today)
-    page = Paginator(workers, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _counted_paginator(request, "registry", workers).get_page(request.GET.get("page"))
     return _no_store(
         render(
             request,
@@ -150,6 +150,17 @@ def registry(request):
             _registry_context(request, form, filters, page, today),
         )
     )
+
+
+def _counted_paginator(request, name: str, rows) -> Paginator:
+    """A paginator whose count (of a whole city's people, a scan) is kept in the cache for
+    the same user and query while the data is unchanged (``cached_figures``)."""
+    paginator = Paginator(rows, PAGE_SIZE)
+    query = sorted((k, v) for k, v in request.GET.items() if k not in ("page", "sort"))
+    paginator.count = cached_figures(
+        f"{name}-count", (request.user.pk, timezone.localdate(), query), rows.count
+    )
+    return paginator
 
 
 def _registry_url(filters: dict) -> str:
@@ -634,8 +645,10 @@ def training(request):
                 for c in courses.iterator(chunk_size=2000)
             ),
         )
-    page = Paginator(courses, PAGE_SIZE).get_page(request.GET.get("page"))
-    person_times = training_person_times(division=division)
+    page = _counted_paginator(request, "courses", courses).get_page(request.GET.get("page"))
+    person_times = cached_figures(
+        "person-times", (division.code,), lambda: training_person_times(division=division)
+    )
     programmes = [
         (p, programme_years(p, division=division))
         for p in programmes_for(division).order_by("-first_year")
@@ -944,9 +957,17 @@ def honours(request):
             "sort": sort,
             "summary": [
                 {**row, "level_label": wm.HonourLevel(row["level"]).label}
-                for row in talent_selectors.honours_summary(division=user.division, year=year)
+                for row in cached_figures(
+                    "honours-summary",
+                    (user.division.code, year),
+                    lambda: talent_selectors.honours_summary(division=user.division, year=year),
+                )
             ],
-            "figures": talent_selectors.honours_figures(division=user.division, year=year),
+            "figures": cached_figures(
+                "honours-figures",
+                (user.division.code, year),
+                lambda: talent_selectors.honours_figures(division=user.division, year=year),
+            ),
             "can_list": can_list,
             "page": page,
             "linkable": _linkable_workers(user, [a.worker_id for a in page.object_list]),
@@ -1208,7 +1229,7 @@ def dispatches(request):
     ).select_related("home_facility", "host_facility")
     if request.GET.get("format") == "xlsx":
         return _dispatches_export(request, listed, year, active)
-    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _counted_paginator(request, "dispatches", listed).get_page(request.GET.get("page"))
     can_end = user.has_perm("workforce.change_dispatch")
     rows = [
         {
@@ -1227,10 +1248,14 @@ def dispatches(request):
             "year": year,
             "active": active,
             "years": _year_choices(year),
-            "summary": talent_selectors.dispatch_summary(
-                division=user.division,
-                year=year,
-                as_of=min(today, date(year, 12, 31)) if year else today,
+            "summary": cached_figures(
+                "dispatch-summary",
+                (user.division.code, year, today),
+                lambda: talent_selectors.dispatch_summary(
+                    division=user.division,
+                    year=year,
+                    as_of=min(today, date(year, 12, 31)) if year else today,
+                ),
             ),
             "page": page,
             "rows": rows,

@@ -13,7 +13,7 @@
     chart.setOption({
       tooltip: { trigger: "axis" },
       grid: { left: 50, right: 20, top: 20, bottom: 40 },
-      xAxis: { type: "category", data: rows.map((r) => r.label), axisLabel: { interval: 0 } },
+      xAxis: { type: "category", data: rows.map((r) => r.label) },
       yAxis: { type: "value", minInterval: 1 },
       series: [{ type: "bar", data: rows.map((r) => r.value), itemStyle: { color: "#206bc4" } }],
     });
