@@ -158,7 +158,7 @@ def county_client(client):
 def names(response) -> list[str]:
     """The names in the registry table, in order."""
     html = response.content.decode()
-    return re.findall(r'<tr data-worker="\d+">\s*<td><a href="[^"]+">([^<]+)</a>', html)
+    return re.findall(r'<tr data-worker="\d+">\s*<td[^>]*><a href="[^"]+">([^<]+)</a>', html)
 
 
 # --- search --------------------------------------------------------------------------------

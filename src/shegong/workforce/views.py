@@ -662,7 +662,11 @@ def training(request):
             "audience": audience,
             "audiences": Audience.choices,
             "person_times": [
-                (y, [counts.get(a, 0) for a in Audience.values], sum(counts.values()))
+                (
+                    y,
+                    [(label, counts.get(a, 0)) for a, label in Audience.choices],
+                    sum(counts.values()),
+                )
                 for y, counts in sorted(person_times.items(), reverse=True)
             ],
             "programmes": programmes,
