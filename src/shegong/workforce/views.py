@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -48,6 +48,7 @@ from shegong.workforce.forms import (
     RegistryForm,
 )
 from shegong.workforce.io import WORKER_COLUMNS, worker_template
+from shegong.workforce.lists import course_list_page
 from shegong.workforce.models import (
     Audience,
     Course,
@@ -63,7 +64,6 @@ from shegong.workforce.selectors import (
     CE_SHORT,
     cached_figures,
     ce_compliance_summary,
-    course_list,
     latest_training_year,
     people_in_post,
     per_10k,
@@ -394,7 +394,7 @@ def dashboard(request):
         if parent is not None and parent.is_grouping and parent.parent_code:
             parent = Division.objects.filter(code=parent.parent_code).first()
     query = {"division": division.code, "as_of": as_of.isoformat()}
-    year = _year_param(request)
+    year = _talent_year(request)
     if year:
         query["year"] = year
     return render(
@@ -439,7 +439,7 @@ def dashboard_panel(request, name: str):
     elif name == "children":
         context["child_rows"] = _child_rows(request.user, division, as_of)
     else:
-        year = _year_param(request) or cached_figures(
+        year = _talent_year(request) or cached_figures(
             "talent-year",
             (division.code, as_of),
             lambda: latest_training_year(division=division, as_of=as_of),
@@ -546,14 +546,6 @@ def _dashboard_export(request, division, as_of):
 # --- training ------------------------------------------------------------------------------
 
 
-def _year_param(request, default: int | None = None) -> int | None:
-    try:
-        year = int(request.GET.get("year", ""))
-    except ValueError:
-        return default
-    return year if 1949 <= year <= 2100 else default
-
-
 @require_http_methods(["GET", "POST"])
 @login_required
 @permission_required_or_403("workforce.view_course")
@@ -608,75 +600,30 @@ def training(request):
                     return redirect("workforce:course", pk=course.pk)
                 messages.success(request, _("The programme was created."))
                 return redirect("workforce:training")
-    year = _year_param(request)
-    audience = request.GET.get("audience", "")
-    if audience not in Audience.values:
-        audience = ""
-    courses = course_list(user=user, division=division, year=year, audience=audience).annotate(
-        attended=Count("enrolments", filter=Q(enrolments__attended=True))
-    )
-    if request.GET.get("format") == "xlsx":
-        return xlsx_response(
-            "courses.xlsx",
-            str(_("Courses")),
-            [
-                _("Title"),
-                _("Audience"),
-                _("Organiser"),
-                _("Start"),
-                _("End"),
-                _("Hours"),
-                _("Attended (registered)"),
-                _("External attendees"),
-                _("Programme"),
-            ],
-            (
-                (
-                    c.title,
-                    c.get_audience_display(),
-                    c.organiser,
-                    c.starts_on,
-                    c.ends_on,
-                    float(c.hours),
-                    c.attended,
-                    c.external_headcount,
-                    c.programme.name if c.programme else "",
-                )
-                for c in courses.iterator(chunk_size=2000)
-            ),
-        )
-    page = _counted_paginator(request, "courses", courses).get_page(request.GET.get("page"))
     person_times = cached_figures(
         "person-times", (division.code,), lambda: training_person_times(division=division)
     )
-    programmes = [
-        (p, programme_years(p, division=division))
-        for p in programmes_for(division).order_by("-first_year")
-    ]
-    return render(
-        request,
-        "workforce/training.html",
-        {
-            "page": page,
-            "year": year,
-            "audience": audience,
-            "audiences": Audience.choices,
-            "person_times": [
-                (
-                    y,
-                    [(label, counts.get(a, 0)) for a, label in Audience.choices],
-                    sum(counts.values()),
-                )
-                for y, counts in sorted(person_times.items(), reverse=True)
-            ],
-            "programmes": programmes,
-            "course_form": course_form,
-            "programme_form": programme_form,
-            "query": urlencode(
-                {k: v for k, v in (("year", year or ""), ("audience", audience)) if v}
-            ),
-        },
-    )
+    request.training_context = {
+        "audiences": Audience.choices,
+        "person_times": [
+            (
+                y,
+                [(label, counts.get(a, 0)) for a, label in Audience.choices],
+                sum(counts.values()),
+            )
+            for y, counts in sorted(person_times.items(), reverse=True)
+        ],
+        "programmes": [
+            (p, programme_years(p, division=division))
+            for p in programmes_for(division).order_by("-first_year")
+        ],
+        "course_form": course_form,
+        "programme_form": programme_form,
+    }
+    response = course_list_page(request)
+    if request.method == "POST":
+        response.status_code = 422  # a form with errors, shown again
+    return response
 
 
 @require_http_methods(["GET", "POST"])
