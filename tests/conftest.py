@@ -92,3 +92,11 @@ def _password_sign_in(settings):
     """Tests sign in with a password alone unless they are about two-factor sign-in
     (tests/accounts/test_two_factor.py turns the requirement on, as production has it)."""
     settings.REQUIRE_TWO_FACTOR = False
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (the workforce dashboard keeps its figures)."""
+    from django.core.cache import cache
+
+    cache.clear()

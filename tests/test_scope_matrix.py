@@ -675,6 +675,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         query=lambda c, inside: {"division": c.inside_code if inside else c.outside_code},
         outside=lambda c: {},
     ),
+    "workforce:dashboard_panel": Endpoint(
+        perm="network.view_facility",
+        inside=lambda c: {"name": "people"},
+        query=lambda c, inside: {"division": c.inside_code if inside else c.outside_code},
+        outside=lambda c: {"name": "people"},
+    ),
     "workforce:workers": Endpoint(
         perm="workforce.view_socialworker", no_leak=_html_lacks(lambda c: "社工out")
     ),

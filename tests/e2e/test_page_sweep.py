@@ -117,6 +117,17 @@ def sign_in(page, base: str, username: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
+def wait_for_panels(page, timeout_ms: int = 30000) -> None:
+    """Wait until no htmx request is in flight. Polled from here: Playwright's
+    ``wait_for_function`` evaluates its string with ``eval`` in the page, which the strict
+    CSP refuses as soon as it has to poll (a panel still loading)."""
+    for _ in range(timeout_ms // 100):
+        if not page.evaluate("!!document.querySelector('.htmx-request, .loading-panel')"):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"panels still loading after {timeout_ms} ms: {page.url}")
+
+
 def check_page(context, base: str, path: str, size: tuple[int, int], sweep: Sweep) -> list[str]:
     """Open ``path`` at ``size`` in a fresh tab, record whatever breaks a rule of the sweep,
     and give back the page's detail links."""
@@ -133,7 +144,7 @@ def check_page(context, base: str, path: str, size: tuple[int, int], sweep: Swee
     )
     page.goto(base + path, wait_until="load")
     # panels htmx fills after the page: wait until none is still loading
-    page.wait_for_function("!document.querySelector('.htmx-request')")
+    wait_for_panels(page)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     if overflow > 0:
         sweep.problems.append(f"{where}: {overflow}px wider than the screen")
@@ -226,7 +237,7 @@ def test_screenshots_of_the_readme(browser, demo_site, tmp_path):
         page = context.new_page()
         sign_in(page, demo_site, username)
         page.goto(demo_site + (path or first_case_path(context, demo_site)), wait_until="load")
-        page.wait_for_function("!document.querySelector('.htmx-request')")
+        wait_for_panels(page)
         page.wait_for_timeout(400)  # charts finish their entry animation
         page.screenshot(path=folder / name)
         context.close()

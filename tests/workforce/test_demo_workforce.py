@@ -51,7 +51,8 @@ def test_api_and_dashboard_report_the_articles_workforce(client, users):
     assert not Posting.objects.filter(started_on__gt="2026-01-01").exists()
 
     # when the city opens the workforce dashboard
-    html = client.get("/workforce/", {"division": "50"}).content.decode()
+    assert client.get("/workforce/", {"division": "50"}).status_code == 200
+    html = client.get("/workforce/panels/people/", {"division": "50"}).content.decode()
     # then F15 and F16 are on it
     assert "63000" in html.replace(",", "")
     assert "37200" in html.replace(",", "")

@@ -23,6 +23,7 @@ from shegong.workforce.models import (
     Dispatch,
     Education,
     Enrolment,
+    Posting,
     QualificationLevel,
     RegistrationPeriod,
     RegistrationStatus,
@@ -157,7 +158,7 @@ def county_client(client):
 def names(response) -> list[str]:
     """The names in the registry table, in order."""
     html = response.content.decode()
-    return re.findall(r'<tr data-worker="\d+">\s*<td><a href="[^"]+">([^<]+)</a>', html)
+    return re.findall(r'<tr data-worker="\d+">\s*<td[^>]*><a href="[^"]+">([^<]+)</a>', html)
 
 
 # --- search --------------------------------------------------------------------------------
@@ -385,14 +386,16 @@ def test_dashboard_figures_equal_the_selectors(county_client, people):
     town = division(TOWN)
     # when the county user opens the town's dashboard
     response = county_client.get("/workforce/", {"division": TOWN})
-    html = response.content.decode()
+    assert response.status_code == 200
+    # (the figures are in the panels the page loads after it)
+    html = _panels(county_client, {"division": TOWN})
     # then three people are in post, two at the grassroots, 3 per 10,000 residents
     assert grassroots_professionals(division=town, as_of=TODAY) == {
         "professionals": 3,
         "grassroots": 2,
     }
     assert 'data-testid="f15">3<' in html and 'data-testid="f16">2<' in html
-    assert 'data-testid="per-10k">3.0<' in html
+    assert 'data-testid="per-10k">3.00<' in html
     # and the headcounts by qualification and workplace are the selectors'
     by_level = headcount_by_qualification(division=town, as_of=TODAY)
     assert by_level == {"none": 0, "assistant": 1, "social_worker": 1, "senior": 1}
@@ -420,12 +423,53 @@ def test_dashboard_figures_equal_the_selectors(county_client, people):
 
 
 def test_dashboard_shows_a_dash_without_population(county_client, people):
-    html = county_client.get("/workforce/", {"division": TOWN}).content.decode()
+    html = _panels(county_client, {"division": TOWN})
     assert 'data-testid="per-10k">—<' in html
 
 
 def test_dashboard_outside_scope_is_404(county_client, people):
     assert county_client.get("/workforce/", {"division": "500103"}).status_code == 404
+    for name in ("people", "ce", "children", "talent"):
+        response = county_client.get(f"/workforce/panels/{name}/", {"division": "500103"})
+        assert response.status_code == 404
+
+
+def test_dashboard_page_loads_its_panels_after_it(county_client, people):
+    # when the county user opens the dashboard
+    html = county_client.get("/workforce/", {"division": TOWN}).content.decode()
+    # then each panel is loaded by htmx with the page's division and date, a spinner till then
+    for name in ("people", "ce", "children", "talent"):
+        assert f'hx-get="/workforce/panels/{name}/?division={TOWN}&amp;as_of=' in html
+    assert "spinner-border" in html
+    # and an unknown panel is not found
+    assert county_client.get("/workforce/panels/nope/", {"division": TOWN}).status_code == 404
+
+
+def test_dashboard_figures_follow_a_change(county_client, people):
+    # given the town's figures, read once (and cached)
+    before = _panels(county_client, {"division": TOWN})
+    assert 'data-testid="f15">3<' in before
+    # when one more person takes a post in the town
+    extra = person(620, "赵六", TOWN, "social_worker")
+    Posting.objects.create(
+        worker=extra,
+        workplace_type="agency",
+        workplace_name="某社工机构",
+        employment="full_time",
+        started_on=TODAY - timedelta(days=30),
+    )
+    # then the next look counts them
+    assert 'data-testid="f15">4<' in _panels(county_client, {"division": TOWN})
+
+
+def _panels(client, query) -> str:
+    """The dashboard's panels, as the page's htmx loads them, in one string."""
+    html = ""
+    for name in ("people", "ce", "children", "talent"):
+        response = client.get(f"/workforce/panels/{name}/", query)
+        assert response.status_code == 200
+        html += response.content.decode()
+    return html
 
 
 def test_dashboard_export_is_a_workbook(county_client, people):
@@ -493,3 +537,11 @@ def test_ce_status_in_sql_agrees_with_the_rule(people):
     assert sorted(annotated.values()) == sorted(
         ["complete"] * 6 + ["short"] * 4 + ["not_registered"] * 2
     )
+
+    # and the dashboard's grouped summary (read from the current periods) counts the same
+    everyone = with_ce_status(
+        SocialWorker.objects.filter(division__code__startswith="500105"), today=day
+    ).values_list("ce_status", flat=True)
+    summary = ce_compliance_summary(division=division("500105"), today=day)
+    for status in ("complete", "short", "not_registered"):
+        assert summary[status] == sum(1 for s in everyone if s == status), status

@@ -306,9 +306,10 @@ class DispatchForm(PageForm):
     def __init__(self, *args, home_facilities, **kwargs):
         super().__init__(*args, **kwargs)
         self.home_facilities = home_facilities
-        facilities = list(home_facilities[: self.MAX_SELECT + 1])
-        if len(facilities) <= self.MAX_SELECT:
-            self.fields["home_facility"].choices = _choices_of(facilities)
+        # how many, without sorting them all (a city has thousands)
+        few = len(home_facilities.order_by().values("pk")[: self.MAX_SELECT + 1])
+        if few <= self.MAX_SELECT:
+            self.fields["home_facility"].choices = _choices_of(list(home_facilities))
         else:
             self.fields["home_facility"] = forms.IntegerField(
                 label=_("Home facility number (optional; shown on the facility's page)"),

@@ -47,6 +47,8 @@ class SocialWorker(models.Model):
         ordering = ["name", "id"]
         verbose_name = _("social worker")
         verbose_name_plural = _("social workers")
+        # the registry's first page (by name) read off the index, not a sort of everyone
+        indexes = [models.Index(fields=["name", "id"], name="workforce_worker_name")]
 
     def __str__(self) -> str:
         return self.name

@@ -518,18 +518,96 @@ def headcount_by_child(*, division: Division, as_of: date, codes: list[str]) -> 
 
 def ce_compliance_summary(*, division: Division, today: date) -> dict[str, int]:
     """Continuing education of the people registered in the subtree, in the registration
-    period containing ``today``: how many are complete, short, or have no current period
-    (one grouped query over the ``with_ce_status`` annotation)."""
-    people = with_ce_status(
-        SocialWorker.objects.filter(division__code__startswith=division.code), today=today
+    period containing ``today``: how many are complete, short, or have no current period.
+
+    The same rule as ``with_ce_status`` but read from the current periods themselves (their
+    dates are columns, not subqueries repeated per person), grouped in one query: fast for
+    the whole city."""
+    from shegong.workforce.ce import DEGREE_CREDIT, REQUIRED_HOURS
+
+    periods = RegistrationPeriod.objects.exclude(status=RegistrationStatus.CANCELLED)
+    current = periods.filter(starts_on__lte=today, ends_on__gte=today)
+    # the current period of each person: the earliest one (as ``with_ce_status``)
+    current = current.filter(worker__division__code__startswith=division.code).exclude(
+        Exists(
+            periods.filter(
+                worker=OuterRef("worker_id"), starts_on__lte=today, ends_on__gte=today
+            ).filter(
+                Q(starts_on__lt=OuterRef("starts_on"))
+                | Q(starts_on=OuterRef("starts_on"), pk__lt=OuterRef("pk"))
+            )
+        )
+    )
+    decimal = DecimalField(max_digits=8, decimal_places=1)
+    earned = (
+        ContinuingEducation.objects.filter(
+            worker=OuterRef("worker_id"),
+            completed_on__gte=OuterRef("starts_on"),
+            completed_on__lte=OuterRef("ends_on"),
+        )
+        .order_by()
+        .values("worker")
+        .annotate(total=Sum("hours"))
+        .values("total")
+    )
+    first_degree = (
+        Education.objects.filter(worker=OuterRef("worker_id"), social_work_major=True)
+        .order_by("graduated_on")
+        .values("graduated_on")[:1]
+    )
+    required = Case(
+        *(
+            When(worker__qualification_level=level, then=Value(int(hours)))
+            for level, hours in REQUIRED_HOURS.items()
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    rows = (
+        current.annotate(first_degree=Subquery(first_degree))
+        .annotate(
+            degree_credit=Case(
+                When(
+                    ~Exists(
+                        periods.filter(
+                            worker=OuterRef("worker_id"),
+                            starts_on__lt=OuterRef("starts_on"),
+                            ends_on__gte=OuterRef("first_degree"),
+                        )
+                    ),
+                    first_degree__lte=F("ends_on"),
+                    then=Value(int(DEGREE_CREDIT)),
+                ),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+        )
+        .annotate(
+            ce_total=ExpressionWrapper(
+                Coalesce(Subquery(earned, output_field=decimal), Value(0), output_field=decimal)
+                + F("degree_credit"),
+                output_field=decimal,
+            ),
+            ce_required=required,
+        )
+        .annotate(
+            ce_status=Case(
+                When(ce_total__gte=F("ce_required"), then=Value(CE_COMPLETE)),
+                default=Value(CE_SHORT),
+                output_field=CharField(),
+            )
+        )
+        .order_by()
+        .values("ce_status")
+        .annotate(n=Count("id"))
+        .values_list("ce_status", "n")
     )
     counts = dict.fromkeys(CE_STATUSES, 0)
-    for status, n in (
-        people.order_by().values("ce_status").annotate(n=Count("id")).values_list("ce_status", "n")
-    ):
+    for status, n in rows:
         counts[status] = n
     counts["registered"] = counts[CE_COMPLETE] + counts[CE_SHORT]
-    counts["people"] = counts["registered"] + counts[CE_NOT_REGISTERED]
+    counts["people"] = SocialWorker.objects.filter(division__code__startswith=division.code).count()
+    counts[CE_NOT_REGISTERED] = counts["people"] - counts["registered"]
     return counts
 
 
@@ -895,3 +973,139 @@ def latest_training_year(*, division: Division, as_of: date) -> int:
         .first()
     )
     return latest.year if latest else as_of.year
+
+
+# --- The workforce dashboard's panels (issue #13 item 9: every panel under 300 ms) -----------
+
+
+def people_in_post(*, division: Division, as_of: date, child_codes: list[str]) -> dict:
+    """The dashboard's headcounts in one read of the postings active on ``as_of`` in the area
+    (the F15/F16 rule): F15, F16, people by qualification, by the workplace type of their main
+    posting, and by child division (``child_codes``). The same figures as
+    ``grassroots_professionals``, ``headcount_by_qualification``, ``headcount_by_workplace``
+    and ``headcount_by_child``, which each read the postings again.
+
+    The posting's area is its facility's division code (the copy kept on the posting, no
+    join) or, without a facility, the person's registration division."""
+    area_code = Case(
+        When(facility__isnull=True, then=F("worker__division__code")),
+        default=F("facility_division_code"),
+        output_field=CharField(),
+    )
+    code = division.code
+    rows = (
+        Posting.objects.filter(_active_on(as_of))
+        .filter(
+            Q(facility_division_code__startswith=code)
+            | Q(facility__isnull=True, worker__division__code__startswith=code)
+        )
+        .annotate(area=area_code)
+        .order_by()
+        .values_list(
+            "worker_id",
+            "worker__qualification_level",
+            "workplace_type",
+            "employment",
+            "started_on",
+            "id",
+            "area",
+        )
+    )
+    qualification: dict[int, str] = {}
+    grassroots: set[int] = set()
+    main: dict[int, tuple] = {}
+    lengths = sorted({len(c) for c in child_codes})
+    wanted = set(child_codes)
+    by_child: dict[str, set[int]] = {c: set() for c in child_codes}
+    for worker, level, workplace, employment, started, pk, area in rows.iterator(chunk_size=5000):
+        qualification[worker] = level
+        if workplace in GRASSROOTS_WORKPLACES:
+            grassroots.add(worker)
+        rank = (employment != Employment.FULL_TIME, -started.toordinal(), -pk)
+        if worker not in main or rank < main[worker][0]:
+            main[worker] = (rank, workplace)
+        for length in lengths:
+            child = (area or "")[:length]
+            if child in wanted:
+                by_child[child].add(worker)
+    levels = dict.fromkeys((str(level) for level in QUALIFICATION_ORDER), 0)
+    for level in qualification.values():
+        levels[level] = levels.get(level, 0) + 1
+    workplaces = dict.fromkeys(WorkplaceType.values, 0)
+    for _rank, workplace in main.values():
+        workplaces[workplace] = workplaces.get(workplace, 0) + 1
+    return {
+        "professionals": len(qualification),
+        "grassroots": len(grassroots),
+        "by_qualification": levels,
+        "by_workplace": workplaces,
+        "by_child": {c: len(people) for c, people in by_child.items()},
+    }
+
+
+# Tables whose rows the dashboard's figures read: a new row in any (their largest id), or a
+# change made through the services (each writes the audit log), makes the cached figures
+# stale.
+def _fingerprint_tables() -> list[str]:
+    from shegong.core.models import AuditEvent
+    from shegong.geo.models import PovertyDesignation
+    from shegong.network.models import Facility as NetworkFacility
+
+    return [
+        m._meta.db_table
+        for m in (
+            AuditEvent,
+            Posting,
+            SocialWorker,
+            RegistrationPeriod,
+            ContinuingEducation,
+            Education,
+            wm.Course,
+            wm.Enrolment,
+            wm.TrainingProgramme,
+            wm.Award,
+            wm.AwardScheme,
+            wm.Dispatch,
+            wm.University,
+            wm.DegreeProgramme,
+            wm.InnovationBase,
+            wm.GraduateCohort,
+            PovertyDesignation,
+            NetworkFacility,
+        )
+    ]
+
+
+def data_fingerprint() -> str:
+    """The largest id of each table the dashboard reads, in one query (each an index look-up):
+    changes when a row is added anywhere, or anything is changed through a service."""
+    qn = connection.ops.quote_name
+    # table names from the models' own metadata, never from input
+    parts = [
+        f"(SELECT MAX({qn('id')}) FROM {qn(table)})"  # noqa: S608
+        for table in _fingerprint_tables()
+    ]
+    sql = "SELECT " + ", ".join(parts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return ".".join(str(v or 0) for v in cursor.fetchone())
+
+
+DASHBOARD_CACHE_SECONDS = 600
+
+
+def cached_figures(name: str, parts: tuple, compute):
+    """``compute()``, kept in the cache for the same ``parts`` (division, date…) while the data
+    it reads is unchanged (``data_fingerprint``) and for at most ten minutes: the city's
+    figures read every person of the city, which takes seconds; the next look is instant."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    raw = ":".join(str(p) for p in (*parts, data_fingerprint()))
+    key = f"workforce:{name}:" + hashlib.sha256(raw.encode()).hexdigest()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, DASHBOARD_CACHE_SECONDS)
+    return value

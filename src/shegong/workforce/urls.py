@@ -5,6 +5,7 @@ from shegong.workforce import views
 app_name = "workforce"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("panels/<slug:name>/", views.dashboard_panel, name="dashboard_panel"),
     path("workers/", views.registry, name="workers"),
     path("workers/<int:pk>/", views.worker_detail, name="worker"),
     path("import/", views.worker_import, name="import"),

@@ -9,8 +9,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponse
+from django.db.models import Prefetch, Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -48,6 +48,7 @@ from shegong.workforce.forms import (
     RegistryForm,
 )
 from shegong.workforce.io import WORKER_COLUMNS, worker_template
+from shegong.workforce.lists import course_list_page
 from shegong.workforce.models import (
     Audience,
     Course,
@@ -61,13 +62,10 @@ from shegong.workforce.selectors import (
     CE_COMPLETE,
     CE_NOT_REGISTERED,
     CE_SHORT,
+    cached_figures,
     ce_compliance_summary,
-    course_list,
-    grassroots_professionals,
-    headcount_by_child,
-    headcount_by_qualification,
-    headcount_by_workplace,
     latest_training_year,
+    people_in_post,
     per_10k,
     programme_years,
     programmes_for,
@@ -144,7 +142,7 @@ def registry(request):
     workers = _registry_queryset(request.user, filters, today)
     if request.GET.get("format") == "xlsx":
         return _registry_export(request, workers, filters, today)
-    page = Paginator(workers, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _counted_paginator(request, "registry", workers).get_page(request.GET.get("page"))
     return _no_store(
         render(
             request,
@@ -152,6 +150,17 @@ def registry(request):
             _registry_context(request, form, filters, page, today),
         )
     )
+
+
+def _counted_paginator(request, name: str, rows) -> Paginator:
+    """A paginator whose count (of a whole city's people, a scan) is kept in the cache for
+    the same user and query while the data is unchanged (``cached_figures``)."""
+    paginator = Paginator(rows, PAGE_SIZE)
+    query = sorted((k, v) for k, v in request.GET.items() if k not in ("page", "sort"))
+    paginator.count = cached_figures(
+        f"{name}-count", (request.user.pk, timezone.localdate(), query), rows.count
+    )
+    return paginator
 
 
 def _registry_url(filters: dict) -> str:
@@ -364,55 +373,30 @@ def worker_detail(request, pk: int):
 # --- the dashboard ------------------------------------------------------------------------
 
 
+DASHBOARD_PANELS = ("people", "ce", "children", "talent")
+
+
 @require_GET
 @login_required
 @permission_required_or_403("network.view_facility")
 def dashboard(request):
-    """Headcounts, F15/F16, continuing-education compliance and workers per 10,000
-    residents of the user's division (or one in scope). Aggregates only: analysts may see
-    it."""
+    """The workforce dashboard of the user's division (or one in scope): social workers in
+    post, continuing education, the divisions below and the talent figures. Aggregates only:
+    analysts may see it. The page is a frame; each panel loads after it
+    (``dashboard_panel``), so the page answers at once even for the whole city."""
     division = division_in_scope_or_404(user=request.user, code=request.GET.get("division"))
     as_of = _as_of(request)
-    professionals = grassroots_professionals(division=division, as_of=as_of)
-    by_qualification = headcount_by_qualification(division=division, as_of=as_of)
-    by_workplace = headcount_by_workplace(division=division, as_of=as_of)
-    ce = ce_compliance_summary(division=division, today=as_of)
-    children = list(division_children(user=request.user, division=division))
-    child_counts = headcount_by_child(
-        division=division, as_of=as_of, codes=[c.code for c in children]
-    )
-    child_rows = [
-        {
-            "division": child,
-            "headcount": child_counts.get(child.code, 0),
-            "per_10k": per_10k(child_counts.get(child.code, 0), child.population),
-        }
-        for child in children
-    ]
-    qualification_rows = [
-        (level, QualificationLevel(level).label, n) for level, n in by_qualification.items()
-    ]
-    workplace_rows = [(wt, WorkplaceType(wt).label, n) for wt, n in by_workplace.items()]
-    ratio = per_10k(professionals["professionals"], division.population)
-    talent_year = _year_param(request, default=latest_training_year(division=division, as_of=as_of))
-    talent = talent_figures(division=division, year=talent_year, as_of=as_of)
-    person_times = training_person_times(division=division)
     if request.GET.get("format") == "xlsx":
-        return _dashboard_export(
-            division,
-            as_of,
-            professionals,
-            qualification_rows,
-            workplace_rows,
-            ce,
-            ratio,
-            child_rows,
-        )
+        return _dashboard_export(request, division, as_of)
     parent = None
     if division.parent_code and division.parent_code.startswith(request.user.scope_prefix):
         parent = Division.objects.filter(code=division.parent_code).first()
         if parent is not None and parent.is_grouping and parent.parent_code:
             parent = Division.objects.filter(code=parent.parent_code).first()
+    query = {"division": division.code, "as_of": as_of.isoformat()}
+    year = _talent_year(request)
+    if year:
+        query["year"] = year
     return render(
         request,
         "workforce/dashboard.html",
@@ -420,37 +404,126 @@ def dashboard(request):
             "division": division,
             "parent": parent,
             "as_of": as_of,
-            "professionals": professionals,
-            "qualification_rows": qualification_rows,
-            "workplace_rows": workplace_rows,
-            "ce": ce,
-            "per_10k": ratio,
-            "child_rows": child_rows,
-            "talent": talent,
-            "talent_year": talent_year,
-            "audiences": Audience.choices,
-            "person_times": [
-                (y, [counts.get(a, 0) for a in Audience.values])
-                for y, counts in sorted(person_times.items(), reverse=True)
-            ],
-            "chart_data": {
-                "qualification": [
-                    {"level": level, "label": str(label), "value": n}
-                    for level, label, n in qualification_rows
-                ]
-            },
+            "panel_query": urlencode(query),
+            "panels": DASHBOARD_PANELS,
         },
     )
 
 
-def _dashboard_export(division, as_of, professionals, qualifications, workplaces, ce, ratio, rows):
+@require_GET
+@login_required
+@permission_required_or_403("network.view_facility")
+def dashboard_panel(request, name: str):
+    """One panel of the dashboard, loaded by htmx after the page (the same query string)."""
+    if name not in DASHBOARD_PANELS:
+        raise Http404
+    division = division_in_scope_or_404(user=request.user, code=request.GET.get("division"))
+    as_of = _as_of(request)
+    context = {"division": division, "as_of": as_of}
+    if name == "people":
+        people = _people(division, as_of)
+        context.update(
+            people=people,
+            per_10k=per_10k(people["professionals"], division.population),
+            qualification_rows=_qualification_rows(people),
+            workplace_rows=_workplace_rows(people),
+        )
+        context["chart_data"] = {
+            "qualification": [
+                {"level": level, "label": str(label), "value": n}
+                for level, label, n in context["qualification_rows"]
+            ]
+        }
+    elif name == "ce":
+        context["ce"] = _ce(division, as_of)
+    elif name == "children":
+        context["child_rows"] = _child_rows(request.user, division, as_of)
+    else:
+        year = _talent_year(request) or cached_figures(
+            "talent-year",
+            (division.code, as_of),
+            lambda: latest_training_year(division=division, as_of=as_of),
+        )
+        context.update(
+            talent_year=year,
+            talent=cached_figures(
+                "talent",
+                (division.code, as_of, year),
+                lambda: talent_figures(division=division, year=year, as_of=as_of),
+            ),
+            audiences=Audience.choices,
+            person_times=[
+                (y, [(label, counts.get(a, 0)) for a, label in Audience.choices])
+                for y, counts in sorted(
+                    cached_figures(
+                        "person-times",
+                        (division.code,),
+                        lambda: training_person_times(division=division),
+                    ).items(),
+                    reverse=True,
+                )
+            ],
+        )
+    return render(request, f"workforce/panels/{name}.html", context)
+
+
+def _people(division, as_of, child_codes=()) -> dict:
+    codes = list(child_codes)
+    return cached_figures(
+        "people",
+        (division.code, as_of, ",".join(codes)),
+        lambda: people_in_post(division=division, as_of=as_of, child_codes=codes),
+    )
+
+
+def _ce(division, as_of) -> dict:
+    return cached_figures(
+        "ce", (division.code, as_of), lambda: ce_compliance_summary(division=division, today=as_of)
+    )
+
+
+def _qualification_rows(people) -> list:
+    return [
+        (level, QualificationLevel(level).label, n)
+        for level, n in people["by_qualification"].items()
+    ]
+
+
+def _workplace_rows(people) -> list:
+    return [(wt, WorkplaceType(wt).label, n) for wt, n in people["by_workplace"].items()]
+
+
+def _child_rows(user, division, as_of) -> list[dict]:
+    children = list(division_children(user=user, division=division))
+    counts = _people(division, as_of, [c.code for c in children])["by_child"]
+    return [
+        {
+            "division": child,
+            "headcount": counts.get(child.code, 0),
+            "per_10k": per_10k(counts.get(child.code, 0), child.population),
+        }
+        for child in children
+    ]
+
+
+def _dashboard_export(request, division, as_of):
     """The dashboard's figures as .xlsx: one row per figure, then the divisions below."""
+    rows = _child_rows(request.user, division, as_of)
+    people = _people(division, as_of)
+    ce = _ce(division, as_of)
+    ratio = per_10k(people["professionals"], division.population)
     figures = [
-        (_("Social workers in post (F15)"), professionals["professionals"]),
-        (_("Of whom at the grassroots (F16)"), professionals["grassroots"]),
+        (_("Social workers in post"), people["professionals"]),
+        (_("Of whom at the grassroots"), people["grassroots"]),
         (_("Social workers per 10,000 residents"), "—" if ratio is None else ratio),
-        *((_("Qualification") + ": " + str(label), n) for _level, label, n in qualifications),
-        *((_("Workplace type") + ": " + str(label), n) for _wt, label, n in workplaces),
+        *(
+            (_("Qualification") + ": " + str(label), n)
+            for _level, label, n in _qualification_rows(people)
+        ),
+        *(
+            (_("Workplace type") + ": " + str(label), n)
+            for _wt, label, n in _workplace_rows(people)
+        ),
         (_("Registered people with their hours complete"), ce[CE_COMPLETE]),
         (_("Registered people short of hours"), ce[CE_SHORT]),
         (_("People without a current registration period"), ce[CE_NOT_REGISTERED]),
@@ -471,14 +544,6 @@ def _dashboard_export(division, as_of, professionals, qualifications, workplaces
 
 
 # --- training ------------------------------------------------------------------------------
-
-
-def _year_param(request, default: int | None = None) -> int | None:
-    try:
-        year = int(request.GET.get("year", ""))
-    except ValueError:
-        return default
-    return year if 1949 <= year <= 2100 else default
 
 
 @require_http_methods(["GET", "POST"])
@@ -535,69 +600,30 @@ def training(request):
                     return redirect("workforce:course", pk=course.pk)
                 messages.success(request, _("The programme was created."))
                 return redirect("workforce:training")
-    year = _year_param(request)
-    audience = request.GET.get("audience", "")
-    if audience not in Audience.values:
-        audience = ""
-    courses = course_list(user=user, division=division, year=year, audience=audience).annotate(
-        attended=Count("enrolments", filter=Q(enrolments__attended=True))
+    person_times = cached_figures(
+        "person-times", (division.code,), lambda: training_person_times(division=division)
     )
-    if request.GET.get("format") == "xlsx":
-        return xlsx_response(
-            "courses.xlsx",
-            str(_("Courses")),
-            [
-                _("Title"),
-                _("Audience"),
-                _("Organiser"),
-                _("Start"),
-                _("End"),
-                _("Hours"),
-                _("Attended (registered)"),
-                _("External attendees"),
-                _("Programme"),
-            ],
+    request.training_context = {
+        "audiences": Audience.choices,
+        "person_times": [
             (
-                (
-                    c.title,
-                    c.get_audience_display(),
-                    c.organiser,
-                    c.starts_on,
-                    c.ends_on,
-                    float(c.hours),
-                    c.attended,
-                    c.external_headcount,
-                    c.programme.name if c.programme else "",
-                )
-                for c in courses.iterator(chunk_size=2000)
-            ),
-        )
-    page = Paginator(courses, PAGE_SIZE).get_page(request.GET.get("page"))
-    person_times = training_person_times(division=division)
-    programmes = [
-        (p, programme_years(p, division=division))
-        for p in programmes_for(division).order_by("-first_year")
-    ]
-    return render(
-        request,
-        "workforce/training.html",
-        {
-            "page": page,
-            "year": year,
-            "audience": audience,
-            "audiences": Audience.choices,
-            "person_times": [
-                (y, [counts.get(a, 0) for a in Audience.values], sum(counts.values()))
-                for y, counts in sorted(person_times.items(), reverse=True)
-            ],
-            "programmes": programmes,
-            "course_form": course_form,
-            "programme_form": programme_form,
-            "query": urlencode(
-                {k: v for k, v in (("year", year or ""), ("audience", audience)) if v}
-            ),
-        },
-    )
+                y,
+                [(label, counts.get(a, 0)) for a, label in Audience.choices],
+                sum(counts.values()),
+            )
+            for y, counts in sorted(person_times.items(), reverse=True)
+        ],
+        "programmes": [
+            (p, programme_years(p, division=division))
+            for p in programmes_for(division).order_by("-first_year")
+        ],
+        "course_form": course_form,
+        "programme_form": programme_form,
+    }
+    response = course_list_page(request)
+    if request.method == "POST":
+        response.status_code = 422  # a form with errors, shown again
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -882,9 +908,17 @@ def honours(request):
             "sort": sort,
             "summary": [
                 {**row, "level_label": wm.HonourLevel(row["level"]).label}
-                for row in talent_selectors.honours_summary(division=user.division, year=year)
+                for row in cached_figures(
+                    "honours-summary",
+                    (user.division.code, year),
+                    lambda: talent_selectors.honours_summary(division=user.division, year=year),
+                )
             ],
-            "figures": talent_selectors.honours_figures(division=user.division, year=year),
+            "figures": cached_figures(
+                "honours-figures",
+                (user.division.code, year),
+                lambda: talent_selectors.honours_figures(division=user.division, year=year),
+            ),
             "can_list": can_list,
             "page": page,
             "linkable": _linkable_workers(user, [a.worker_id for a in page.object_list]),
@@ -1146,7 +1180,7 @@ def dispatches(request):
     ).select_related("home_facility", "host_facility")
     if request.GET.get("format") == "xlsx":
         return _dispatches_export(request, listed, year, active)
-    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _counted_paginator(request, "dispatches", listed).get_page(request.GET.get("page"))
     can_end = user.has_perm("workforce.change_dispatch")
     rows = [
         {
@@ -1165,10 +1199,14 @@ def dispatches(request):
             "year": year,
             "active": active,
             "years": _year_choices(year),
-            "summary": talent_selectors.dispatch_summary(
-                division=user.division,
-                year=year,
-                as_of=min(today, date(year, 12, 31)) if year else today,
+            "summary": cached_figures(
+                "dispatch-summary",
+                (user.division.code, year, today),
+                lambda: talent_selectors.dispatch_summary(
+                    division=user.division,
+                    year=year,
+                    as_of=min(today, date(year, 12, 31)) if year else today,
+                ),
             ),
             "page": page,
             "rows": rows,
