@@ -25,7 +25,7 @@ from shegong.core.scoping import VIEW, get_scoped_or_404
 from shegong.core.xlsx import xlsx_response
 from shegong.projects import forms, services
 from shegong.projects.api import evidence_response
-from shegong.projects.lists import project_list_page
+from shegong.projects.lists import project_list_page, stage_tone
 from shegong.projects.models import EvidenceFile, Project, Stage
 from shegong.projects.selectors import (
     budget_vs_spent,
@@ -410,10 +410,14 @@ def _context(user, project: Project, bound: dict[tuple, object]) -> dict:
             )
             for fix in evaluation.fixes.all()
         ]
+        evaluation.grade_tone = GRADE_TONES.get(evaluation.grade, "muted")
         evaluations.append((evaluation, results, eval_forms, fixes))
+    timeline = project_timeline(project=project)
     return {
         "project": project,
-        "timeline": project_timeline(project=project),
+        "stage_tone": stage_tone(project.stage),
+        "stepper": _stepper(project, timeline),
+        "timeline": timeline,
         "money": budget_vs_spent(project=project),
         "kpis": kpis_vs_reported(project=project),
         "objections": objections,
@@ -424,6 +428,39 @@ def _context(user, project: Project, bound: dict[tuple, object]) -> dict:
         "step_forms": step_forms,
         "bound": bool(bound),
     }
+
+
+LIFE_CYCLE = (
+    Stage.APPLICATION,
+    Stage.PRELIMINARY_REVIEW,
+    Stage.EXPERT_REVIEW,
+    Stage.PUBLIC_NOTICE,
+    Stage.CONTRACT,
+    Stage.IN_PROGRESS,
+    Stage.MIDTERM_EVALUATION,
+    Stage.FINAL_EVALUATION,
+    Stage.CLOSED,
+)
+GRADE_TONES = {"excellent": "ok", "good": "ok", "pass": "info", "fail": "bad"}
+
+
+def _stepper(project: Project, timeline) -> dict:
+    """The stage stepper: the life cycle in order, the stages passed marked done. A project
+    that was not approved or was terminated shows the way it went and ends on that stage."""
+    steps = [(stage.value, stage.label) for stage in LIFE_CYCLE]
+    if project.stage in LIFE_CYCLE:
+        index = LIFE_CYCLE.index(project.stage)
+        done = [s.value for s in LIFE_CYCLE[:index]]
+        if project.stage == Stage.CLOSED:
+            done.append(Stage.CLOSED.value)
+        return {"steps": steps, "current": project.stage, "done": done, "ended": ""}
+    reached = {change.to_stage for change in timeline} | {
+        change.from_stage for change in timeline if change.from_stage
+    }
+    last = max((LIFE_CYCLE.index(s) for s in reached if s in LIFE_CYCLE), default=0)
+    steps = [*steps[: last + 1], (project.stage, project.get_stage_display())]
+    done = [s.value for s in LIFE_CYCLE[: last + 1]]
+    return {"steps": steps, "current": project.stage, "done": done, "ended": project.stage}
 
 
 @login_required
