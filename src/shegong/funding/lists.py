@@ -46,8 +46,9 @@ ACCOUNT_TABLE = Table(
         Col(
             "name",
             _("Name"),
-            "name",
+            lambda a: format_html('<span translate="no">{}</span>', a.name),
             sort="pinyin:name",
+            export=lambda a: a.name,
             link=lambda a: reverse("funding:account", args=[a.pk]),
             title=True,
             wrap=True,
@@ -77,6 +78,11 @@ account_list_page = ListPage(
     template="funding/accounts.html",
     context=lambda request: {"source_form": getattr(request, "source_form", None)},
 )
+
+
+def _name(account):
+    """An account's name as data (a project account's name starts with its code)."""
+    return format_html('<span translate="no">{}</span>', account.name) if account else None
 
 
 class MovementFilter(FilterSet):
@@ -125,8 +131,20 @@ def movement_list_page(account: Account, *, can_reverse: bool, context) -> ListP
             kind="tag",
             tone=lambda m: KIND_TONES.get(m.kind, "muted"),
         ),
-        Col("from", pgettext_lazy("movement", "From"), "from_account.name", wrap=True),
-        Col("to", pgettext_lazy("movement", "To"), "to_account.name", wrap=True),
+        Col(
+            "from",
+            pgettext_lazy("movement", "From"),
+            lambda m: _name(m.from_account),
+            wrap=True,
+            export=lambda m: m.from_account.name if m.from_account else "",
+        ),
+        Col(
+            "to",
+            pgettext_lazy("movement", "To"),
+            lambda m: _name(m.to_account),
+            wrap=True,
+            export=lambda m: m.to_account.name if m.to_account else "",
+        ),
         Col("amount", _("Amount"), signed, sort="amount", kind="money"),
         Col(
             "memo",

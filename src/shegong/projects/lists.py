@@ -9,6 +9,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from shegong.core.inputs import SEARCH_LENGTH
@@ -81,8 +82,9 @@ PROJECT_TABLE = Table(
         Col(
             "code",
             _("Project code"),
-            "code",
+            lambda p: format_html('<span translate="no">{}</span>', p.code),
             sort="code",
+            export=lambda p: p.code,
             link=lambda p: reverse("projects:detail", args=[p.pk]),
             testid="project-code",
         ),
