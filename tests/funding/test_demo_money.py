@@ -7,7 +7,14 @@ import pytest
 
 from shegong.funding.demo import demo_funding_create
 from shegong.funding.models import Account, Movement, MovementKind
-from shegong.funding.selectors import balances
+from shegong.funding.selectors import (
+    balances,
+    flow_chart,
+    has_cycle,
+    ledger_flows,
+    movement_years,
+)
+from shegong.geo.models import Division
 from shegong.network.demo import demo_network_create
 from shegong.network.services import seed_article_standard
 from shegong.projects.demo import demo_projects_create
@@ -45,9 +52,9 @@ def test_api_reports_the_articles_money_and_projects(client, users):
     # and the pages say the same: the money dashboard (ledger) and the project list
     ledger = client.get("/funding/", {"division": "50", "year": 2019}).content.decode()
     ledger = ledger.replace(",", "")
-    assert 'data-testid="f21">¥32500000.00<' in ledger
-    assert 'data-testid="f22">¥70000000.00<' in ledger
-    assert 'data-testid="f24">¥101286400.00<' in ledger
+    assert 'data-testid="f21">3250万元<' in ledger and "¥32500000.00" in ledger
+    assert 'data-testid="f22">7000万元<' in ledger and "¥70000000.00" in ledger
+    assert 'data-testid="f24">1.01亿元<' in ledger and "¥101286400.00" in ledger
     listing = client.get("/projects/").content.decode()
     assert 'data-testid="f29">1200<' in listing
 
@@ -59,6 +66,18 @@ def test_api_reports_the_articles_money_and_projects(client, users):
     table = client.get("/api/v1/funding/one-percent", {"division": "50", "year": 2019}).json()
     assert len(table["rows"]) == 38
     assert any(Decimal(r["shortfall"]) > 0 for r in table["rows"])
+
+    # and the flows of every demo year can be drawn: no cycle left after netting
+    city = Division.objects.get(code="50")
+    years = movement_years(division=city)
+    assert years == [2021, 2020, 2019, 2018, 2017, 2016]
+    for year in years:
+        chart = flow_chart(ledger_flows(division=city, year=year))
+        assert chart["drawable"], year
+        assert not has_cycle((link["source"], link["target"]) for link in chart["links"])
+    # and the ledger opens on the latest year with money, not the current (empty) year
+    opened = client.get("/funding/", {"division": "50"})
+    assert opened.context["year"] == 2021 and opened.context["has_flows"]
 
     # and no account is overdrawn
     assert min(balances(Account.objects.all()).values()) >= 0

@@ -2,6 +2,7 @@
 accounts with balances and their movements; Excel exports; scope."""
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -60,9 +61,10 @@ def test_the_ledger_page_shows_the_figures_the_counties_and_the_flows(client, mo
     client.force_login(money.city)
     response = client.get(reverse("funding:ledger"), {"division": "50", "year": 2024})
     html = response.content.decode().replace(",", "")
-    # then F21 and F24 are the money raised of those kinds, and 江北区 received ¥200,000
-    assert 'data-testid="f21">¥500000.00<' in html
-    assert 'data-testid="f24">¥8000.00<' in html
+    # then F21 and F24 are the money raised of those kinds (rounded on the card, exact
+    # beneath), and 江北区 received ¥200,000
+    assert 'data-testid="f21">50万元<' in html and "¥500000.00" in html
+    assert 'data-testid="f24">8000元<' in html and "¥8000.00" in html
     assert 'data-code="500105"' in html and "200000.00" in html
     # and the Sankey data links the municipal purchase source to the county allocations
     sankey = response.context["sankey"]
@@ -154,7 +156,7 @@ def test_an_allocation_that_would_overdraw_keeps_what_was_typed(client, money):
         },
     )
     html = response.content.decode()
-    assert response.status_code == 422 and 'role="alert"' in html and "太多了" in html
+    assert response.status_code == 422 and "invalid-feedback" in html and "太多了" in html
 
 
 def test_a_station_reads_its_account_but_cannot_record_movements(client, money):
@@ -196,3 +198,47 @@ def test_the_source_and_flow_tables_export_to_excel(client, money):
     flows = client.get(url, query | {"table": "flows"})
     rows = list(load_workbook(io.BytesIO(flows.content)).active.values)
     assert any(row[2] == 200000 for row in rows[1:])
+
+
+def test_the_ledger_and_the_one_percent_page_open_on_the_latest_year_with_money(client, money):
+    # given money and social-assistance spending only in 2024 (today is later)
+    client.force_login(money.city)
+    # when the city opens the ledger and the 1 % page without a year
+    ledger = client.get(reverse("funding:ledger"), {"division": "50"})
+    rule = client.get(reverse("funding:one_percent"), {"division": "50"})
+    # then both show 2024, with its money
+    assert ledger.context["year"] == 2024 and ledger.context["has_flows"]
+    assert 2024 in ledger.context["years"]
+    assert rule.context["year"] == 2024 and rule.context["rows"]
+    # and a year asked for is still shown
+    assert client.get(reverse("funding:ledger"), {"year": 2001}).context["year"] == 2001
+
+
+def test_the_flow_chart_nets_a_flow_and_its_reverse_and_keeps_outside_money_apart():
+    from shegong.funding.selectors import FROM_OUTSIDE, TO_OUTSIDE, Flow, flow_chart, has_cycle
+
+    county, facility = str(AccountKind.COUNTY.label), str(AccountKind.FACILITY.label)
+    # given income from outside into a county account, a payment out of the ledger from it,
+    # and allocations both ways between a county and a facility account
+    flows = [
+        Flow(None, "", "outside", 1, "a", "county", "income", Decimal("100")),
+        Flow(1, "a", "county", None, "", "outside", "reward", Decimal("30")),
+        Flow(1, "a", "county", 2, "b", "facility", "allocation", Decimal("50")),
+        Flow(2, "b", "facility", 1, "a", "county", "allocation", Decimal("20")),
+    ]
+    # when the chart data is made
+    chart = flow_chart(flows)
+    links = {(link["source"], link["target"]): link["value"] for link in chart["links"]}
+    # then the two allocations are one net flow of 30, county → facility
+    assert links[(county, facility)] == 30.0 and (facility, county) not in links
+    # and money coming in and paid out are two nodes: no cycle, the chart can be drawn
+    assert links[(str(FROM_OUTSIDE), county)] == 100.0
+    assert links[(county, str(TO_OUTSIDE))] == 30.0
+    assert chart["drawable"] and not has_cycle(links)
+
+
+def test_a_cycle_is_found():
+    from shegong.funding.selectors import has_cycle
+
+    assert has_cycle([("a", "b"), ("b", "c"), ("c", "a")])
+    assert not has_cycle([("a", "b"), ("b", "c"), ("a", "c")])

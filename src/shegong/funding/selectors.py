@@ -24,7 +24,8 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, ExtractYear
+from django.utils.translation import gettext_lazy as _
 
 from shegong.funding.models import (
     Account,
@@ -500,3 +501,106 @@ def ledger_flows(*, division: Division, year: int) -> list[Flow]:
         )
     flows.sort(key=lambda x: (order.get(x.kind, 99), x.from_name, x.to_name))
     return flows
+
+
+# --- Years with money ------------------------------------------------------------------------
+
+
+def movement_years(*, division: Division) -> list[int]:
+    """The years (newest first) in which a movement touched an account of the division's
+    subtree."""
+    touching = Q(to_account__division__code__startswith=division.code) | Q(
+        from_account__division__code__startswith=division.code
+    )
+    return list(
+        Movement.objects.filter(touching)
+        .annotate(year=ExtractYear("occurred_on"))
+        .order_by("-year")
+        .values_list("year", flat=True)
+        .distinct()
+    )
+
+
+def spending_years(*, division: Division) -> list[int]:
+    """The years (newest first) with social-assistance spending recorded in the subtree."""
+    return list(
+        AssistanceSpending.objects.filter(division__code__startswith=division.code)
+        .order_by("-year")
+        .values_list("year", flat=True)
+        .distinct()
+    )
+
+
+# --- The flow chart (Sankey) -----------------------------------------------------------------
+
+FROM_OUTSIDE = _("Budget and income from outside the ledger")
+TO_OUTSIDE = _("Paid out of the ledger")
+
+
+def flow_chart(flows: list[Flow]) -> dict:
+    """The flows folded into a few nodes (kinds of source → counties' and facilities'
+    allocations → projects → payees; money coming in from outside the ledger and money paid
+    out of it are two different nodes) for a Sankey chart. Refunds, which run backwards,
+    are left out; a flow and its reverse between two nodes are drawn as one net flow. A
+    Sankey chart cannot draw a cycle: ``drawable`` is False when one is left (the page shows
+    the table instead)."""
+    kinds = dict(SourceKind.choices)
+    account_kinds = dict(AccountKind.choices)
+    ids = {f.from_id for f in flows if f.from_id} | {f.to_id for f in flows if f.to_id}
+    source_kind_of = dict(Account.objects.filter(pk__in=ids).values_list("pk", "source__kind"))
+
+    def node(account_id, account_kind, outside) -> str:
+        if account_id is None:
+            return str(outside)
+        if account_kind == AccountKind.SOURCE:
+            return str(kinds.get(source_kind_of.get(account_id), _("Other")))
+        return str(account_kinds.get(account_kind, account_kind))
+
+    gross: dict[tuple[str, str], Decimal] = {}
+    for flow in flows:
+        if flow.kind == MovementKind.REFUND or flow.total <= 0:
+            continue
+        a = node(flow.from_id, flow.from_kind, FROM_OUTSIDE)
+        b = node(flow.to_id, flow.to_kind, TO_OUTSIDE)
+        if a != b:
+            gross[(a, b)] = gross.get((a, b), ZERO) + flow.total
+    links: dict[tuple[str, str], Decimal] = {}
+    for (a, b), value in gross.items():
+        net = value - gross.get((b, a), ZERO)
+        if net > 0:
+            links[(a, b)] = net
+    names = sorted({n for pair in links for n in pair})
+    return {
+        "nodes": [{"name": n} for n in names],
+        "links": [
+            {"source": a, "target": b, "value": float(v)} for (a, b), v in sorted(links.items())
+        ],
+        "drawable": bool(links) and not has_cycle(links),
+    }
+
+
+def has_cycle(links) -> bool:
+    """Whether the directed graph of ``(source, target)`` pairs has a cycle."""
+    after: dict[str, set[str]] = {}
+    for a, b in links:
+        after.setdefault(a, set()).add(b)
+        after.setdefault(b, set())
+    state: dict[str, int] = {}  # 1: on the path being explored, 2: done
+
+    def visit(start: str) -> bool:
+        stack = [(start, iter(after[start]))]
+        state[start] = 1
+        while stack:
+            name, rest = stack[-1]
+            following = next(rest, None)
+            if following is None:
+                state[name] = 2
+                stack.pop()
+            elif state.get(following) == 1:
+                return True
+            elif following not in state:
+                state[following] = 1
+                stack.append((following, iter(after[following])))
+        return False
+
+    return any(visit(name) for name in after if name not in state)

@@ -4,13 +4,11 @@ exports to .xlsx. Writes go through the API (``/api/v1/ledger/…``) and its ser
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from shegong.core.forms import add_service_errors
 from shegong.core.permissions import permission_required_or_403
 from shegong.core.scoping import VIEW, get_scoped_or_404
+from shegong.core.templatetags.shegong import money, money_short, percent
 from shegong.core.xlsx import xlsx_response
 from shegong.funding import services
 from shegong.funding.forms import (
@@ -30,64 +29,71 @@ from shegong.funding.forms import (
     MoneyForm,
     ReverseForm,
 )
-from shegong.funding.models import Account, AccountKind, Movement, MovementKind, SourceKind
+from shegong.funding.lists import account_list_page, movement_list_page
+from shegong.funding.models import Account, AccountKind, Movement, SourceKind
 from shegong.funding.selectors import (
     agency_payee_account,
     balances,
     county_summary,
+    flow_chart,
     ledger_flows,
+    movement_years,
     one_percent_table,
     source_kind_summary,
+    spending_years,
 )
 from shegong.geo.selectors import division_in_scope_or_404
 
-PAGE_SIZE = 50
 
-
-def _year(request) -> int:
+def _year(request, years: list[int]) -> int:
+    """The year asked for (``?year=``), else the latest year with money (``years``, newest
+    first), else the current year."""
     try:
         year = int(request.GET.get("year", ""))
     except ValueError:
-        return timezone.localdate().year
-    return year if 1990 <= year <= 2100 else timezone.localdate().year
+        year = None
+    if year is not None and 1990 <= year <= 2100:
+        return year
+    return years[0] if years else timezone.localdate().year
+
+
+def _year_choices(years: list[int], year: int) -> list[int]:
+    return sorted(set(years) | {year}, reverse=True)
+
+
+def _figure_cards(figures: dict) -> list[dict]:
+    """The year's five funding figures as KPI cards, named in words: an amount rounded on
+    the card (``3,250万元``) with the exact amount beneath; the share as a percentage."""
+    amounts = (
+        ("F21", "f21", _("Municipal purchase of social work services")),
+        ("F22", "f22", _("Awards in lieu of subsidies")),
+        ("F24", "f24", _("Donations and charitable funds")),
+        ("F25", "f25", _("Market service fees")),
+    )
+    cards = [
+        {
+            "testid": testid,
+            "label": label,
+            "value": money_short(figures[key]),
+            "hint": money(figures[key]),
+        }
+        for key, testid, label in amounts
+    ]
+    share = figures["F23"]
+    cards.insert(
+        2,
+        {
+            "testid": "f23",
+            "label": _("Share of social-assistance funds allocated to grassroots capacity"),
+            "value": percent(Decimal(share) / 100, 2) if share is not None else "—",
+            "hint": "",
+        },
+    )
+    return cards
 
 
 def _xlsx(request) -> bool:
     return request.GET.get("format") == "xlsx"
-
-
-def _sankey(flows) -> dict:
-    """Flows folded into a few nodes (source kinds → counties' and facilities' allocations →
-    projects → payees) for a readable chart; refunds, which run backwards, are left out."""
-    kinds = dict(SourceKind.choices)
-    account_kinds = dict(AccountKind.choices)
-    source_kind_of = dict(
-        Account.objects.filter(
-            pk__in={f.from_id for f in flows if f.from_id} | {f.to_id for f in flows if f.to_id}
-        ).values_list("pk", "source__kind")
-    )
-
-    def node(account_id, account_kind) -> str:
-        if account_id is None:
-            return str(_("Outside the ledger"))
-        if account_kind == AccountKind.SOURCE:
-            return str(kinds.get(source_kind_of.get(account_id), _("Other")))
-        return str(account_kinds.get(account_kind, account_kind))
-
-    links: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for flow in flows:
-        if flow.kind == MovementKind.REFUND or flow.total <= 0:
-            continue
-        a, b = node(flow.from_id, flow.from_kind), node(flow.to_id, flow.to_kind)
-        if a != b:
-            links[(a, b)] += flow.total
-    names = sorted({n for pair in links for n in pair})
-    return {
-        "nodes": [{"name": n} for n in names],
-        "links": [
-            {"source": a, "target": b, "value": float(v)} for (a, b), v in sorted(links.items())
-        ],
-    }
 
 
 @require_GET
@@ -97,24 +103,28 @@ def ledger(request):
     """The money of the user's division (or one in scope) in a year: F21–F25, per county,
     and the flows from sources to payees."""
     division = division_in_scope_or_404(user=request.user, code=request.GET.get("division"))
-    year = _year(request)
+    years = movement_years(division=division)
+    year = _year(request, years)
     summary = source_kind_summary(division=division, year=year)
     counties = county_summary(division=division, year=year)
     kinds = dict(SourceKind.choices)
     if _xlsx(request):
         return _ledger_export(request.GET.get("table", ""), division, year, summary, counties)
     flows = ledger_flows(division=division, year=year)
+    figures = summary.figures()
     return render(
         request,
         "funding/ledger.html",
         {
             "division": division,
             "year": year,
-            "figures": summary.figures(),
+            "years": _year_choices(years, year),
+            "figures": figures,
+            "figure_cards": _figure_cards(figures),
             "assistance_spending": summary.assistance_spending,
             "kind_rows": [(kinds.get(k, k), metrics) for k, metrics in summary.rows.items()],
             "counties": counties,
-            "sankey": _sankey(flows),
+            "sankey": flow_chart(flows),
             "has_flows": bool(flows),
         },
     )
@@ -144,7 +154,7 @@ def _ledger_export(table: str, division, year: int, summary, counties):
             ),
         )
     if table == "flows":
-        links = _sankey(ledger_flows(division=division, year=year))["links"]
+        links = flow_chart(ledger_flows(division=division, year=year))["links"]
         return xlsx_response(
             f"ledger-flows-{name}.xlsx",
             str(_("Flows")),
@@ -184,7 +194,8 @@ def _ledger_export(table: str, division, year: int, summary, counties):
 def one_percent_view(request):
     """The 1 % rule per county: spending, the 1 % required, allocated, shortfall."""
     division = division_in_scope_or_404(user=request.user, code=request.GET.get("division"))
-    year = _year(request)
+    years = spending_years(division=division)
+    year = _year(request, years)
     rows = one_percent_table(division=division, year=year)
     if _xlsx(request):
 
@@ -219,7 +230,12 @@ def one_percent_view(request):
     return render(
         request,
         "funding/one_percent.html",
-        {"division": division, "year": year, "rows": rows},
+        {
+            "division": division,
+            "year": year,
+            "years": _year_choices(years, year),
+            "rows": rows,
+        },
     )
 
 
@@ -244,43 +260,8 @@ def account_list(request):
             else:
                 messages.success(request, _("The fund source was opened."))
                 return redirect("funding:account", pk=services.source_account(source).pk)
-    accounts = Account.objects.restrict(request.user, VIEW).select_related(
-        "division", "source", "project", "organisation"
-    )
-    kind = request.GET.get("kind", "")
-    if kind in AccountKind.values:
-        accounts = accounts.filter(kind=kind)
-    query = request.GET.get("q", "").strip()
-    if query:
-        accounts = accounts.filter(Q(name__icontains=query) | Q(division__code__startswith=query))
-    accounts = accounts.order_by("kind", "name", "pk")
-    if _xlsx(request):
-        rows = list(accounts[:20000])
-        amounts = balances(Account.objects.filter(pk__in=[a.pk for a in rows]))
-        return xlsx_response(
-            "accounts.xlsx",
-            str(_("Accounts")),
-            [_("Name"), _("Kind"), _("Division"), _("Balance")],
-            (
-                (a.name, a.get_kind_display(), a.division.name, Decimal(amounts.get(a.pk, 0)))
-                for a in rows
-            ),
-        )
-    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
-    amounts = balances(Account.objects.filter(pk__in=[a.pk for a in page.object_list]))
-    for account in page.object_list:
-        account.balance = amounts.get(account.pk, Decimal("0.00"))
-    return render(
-        request,
-        "funding/accounts.html",
-        {
-            "page": page,
-            "kind": kind,
-            "kinds": AccountKind.choices,
-            "query": query,
-            "source_form": source_form,
-        },
-    )
+    request.source_form = source_form
+    return account_list_page(request)
 
 
 @require_http_methods(["GET", "POST"])
@@ -336,47 +317,18 @@ def account_detail(request, pk: int):
                 return redirect("funding:account", pk=account.pk)
         elif action == "reverse":
             messages.error(request, _("Give the date of the reversal."))
-    movements = (
-        Movement.objects.filter(Q(to_account=account) | Q(from_account=account))
-        .select_related("from_account", "to_account", "milestone", "reverses")
-        .order_by("-occurred_on", "-pk")
-    )
-    if _xlsx(request):
-        return xlsx_response(
-            f"account-{account.pk}.xlsx",
-            str(_("Movements")),
-            [_("Date"), _("Kind"), _("From"), _("To"), _("Amount"), _("Memo")],
-            (
-                (
-                    m.occurred_on,
-                    m.get_kind_display(),
-                    m.from_account.name if m.from_account else "",
-                    m.to_account.name if m.to_account else "",
-                    m.amount if m.to_account_id == account.pk else -m.amount,
-                    m.memo,
-                )
-                for m in movements.iterator(chunk_size=2000)
-            ),
-        )
-    page = Paginator(movements, PAGE_SIZE).get_page(request.GET.get("page"))
-    reversed_ids = set(
-        Movement.objects.filter(reverses__in=[m.pk for m in page.object_list]).values_list(
-            "reverses_id", flat=True
-        )
-    )
     balance = balances(Account.objects.filter(pk=account.pk)).get(account.pk, Decimal("0.00"))
-    return render(
-        request,
-        "funding/account.html",
-        {
+    page = movement_list_page(
+        account,
+        can_reverse="reverse" in forms,
+        context=lambda request: {
             "account": account,
-            "page": page,
             "balance": balance,
             "forms": forms,
-            "reversed_ids": reversed_ids,
             "today": timezone.localdate(),
         },
     )
+    return page(request)
 
 
 def _move(user, account: Account, action: str, data: dict) -> None:

@@ -13,7 +13,6 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -24,16 +23,14 @@ from shegong.core.forms import add_service_errors
 from shegong.core.permissions import MissingPermission, permission_required_or_403
 from shegong.core.scoping import VIEW, get_scoped_or_404
 from shegong.core.xlsx import xlsx_response
-from shegong.network.models import SocialOrganisation
 from shegong.projects import forms, services
 from shegong.projects.api import evidence_response
-from shegong.projects.models import EvidenceFile, Focus, Project, Stage
+from shegong.projects.lists import project_list_page, stage_tone
+from shegong.projects.models import EvidenceFile, Project, Stage
 from shegong.projects.selectors import (
     budget_vs_spent,
     evaluation_results,
     kpis_vs_reported,
-    project_counts,
-    project_list,
     project_timeline,
 )
 from shegong.projects.services import (
@@ -43,88 +40,14 @@ from shegong.projects.services import (
     agency_flags_open,
 )
 
-PAGE_SIZE = 50
-
-
-def _filters(request) -> dict:
-    get = request.GET
-    try:
-        year = int(get.get("year", "")) or None
-    except ValueError:
-        year = None
-    try:
-        agency = int(get.get("agency", "")) or None
-    except ValueError:
-        agency = None
-    return {
-        "focus": get.get("focus", "") if get.get("focus", "") in Focus.values else "",
-        "stage": get.get("stage", "") if get.get("stage", "") in Stage.values else "",
-        "area": get.get("area", "").strip()[:12],
-        "year": year,
-        "agency": agency,
-        "q": get.get("q", "").strip()[:100],
-    }
-
 
 @require_GET
 @login_required
 @permission_required_or_403("projects.view_project")
 def project_list_view(request):
-    """Projects the user sees, filtered and paginated, with counts by focus and stage."""
-    filters = _filters(request)
-    projects = project_list(user=request.user, **filters)
-    if request.GET.get("format") == "xlsx":
-        return xlsx_response(
-            "projects.xlsx",
-            str(_("Projects")),
-            [
-                _("Project code"),
-                _("Name"),
-                _("Focus"),
-                _("Stage"),
-                _("Area"),
-                _("Purchasing facility"),
-                _("Contracted agency"),
-                _("Start"),
-                _("End"),
-                _("Budget (yuan)"),
-            ],
-            (
-                (
-                    p.code,
-                    p.name,
-                    p.get_focus_display(),
-                    p.get_stage_display(),
-                    p.area.name,
-                    p.purchaser.name,
-                    p.agency.name if p.agency else "",
-                    p.starts_on,
-                    p.ends_on,
-                    p.budget,
-                )
-                for p in projects.iterator(chunk_size=2000)
-            ),
-        )
-    counts = project_counts(user=request.user, year=filters["year"], area=filters["area"])
-    page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = {k: v for k, v in filters.items() if v}
-    return render(
-        request,
-        "projects/list.html",
-        {
-            "page": page,
-            "filters": filters,
-            "counts": counts,
-            "focus_rows": [(f, Focus(f).label, n) for f, n in counts["by_focus"].items()],
-            "stage_rows": [(s, Stage(s).label, n) for s, n in counts["by_stage"].items() if n],
-            "focuses": Focus.choices,
-            "stages": Stage.choices,
-            "agencies": SocialOrganisation.objects.filter(
-                pk__in=project_list(user=request.user).exclude(agency=None).values("agency_id")
-            ).order_by("name"),
-            "query": "&".join(f"{k}={v}" for k, v in query.items()),
-        },
-    )
+    """Projects the user sees, with counts by focus and stage: filters, sorting, pagination,
+    Excel (a declared list, ``projects.lists``)."""
+    return project_list_page(request)
 
 
 # --- the project page and its forms --------------------------------------------------------
@@ -487,10 +410,14 @@ def _context(user, project: Project, bound: dict[tuple, object]) -> dict:
             )
             for fix in evaluation.fixes.all()
         ]
+        evaluation.grade_tone = GRADE_TONES.get(evaluation.grade, "muted")
         evaluations.append((evaluation, results, eval_forms, fixes))
+    timeline = project_timeline(project=project)
     return {
         "project": project,
-        "timeline": project_timeline(project=project),
+        "stage_tone": stage_tone(project.stage),
+        "stepper": _stepper(project, timeline),
+        "timeline": timeline,
         "money": budget_vs_spent(project=project),
         "kpis": kpis_vs_reported(project=project),
         "objections": objections,
@@ -501,6 +428,39 @@ def _context(user, project: Project, bound: dict[tuple, object]) -> dict:
         "step_forms": step_forms,
         "bound": bool(bound),
     }
+
+
+LIFE_CYCLE = (
+    Stage.APPLICATION,
+    Stage.PRELIMINARY_REVIEW,
+    Stage.EXPERT_REVIEW,
+    Stage.PUBLIC_NOTICE,
+    Stage.CONTRACT,
+    Stage.IN_PROGRESS,
+    Stage.MIDTERM_EVALUATION,
+    Stage.FINAL_EVALUATION,
+    Stage.CLOSED,
+)
+GRADE_TONES = {"excellent": "ok", "good": "ok", "pass": "info", "fail": "bad"}
+
+
+def _stepper(project: Project, timeline) -> dict:
+    """The stage stepper: the life cycle in order, the stages passed marked done. A project
+    that was not approved or was terminated shows the way it went and ends on that stage."""
+    steps = [(stage.value, stage.label) for stage in LIFE_CYCLE]
+    if project.stage in LIFE_CYCLE:
+        index = LIFE_CYCLE.index(project.stage)
+        done = [s.value for s in LIFE_CYCLE[:index]]
+        if project.stage == Stage.CLOSED:
+            done.append(Stage.CLOSED.value)
+        return {"steps": steps, "current": project.stage, "done": done, "ended": ""}
+    reached = {change.to_stage for change in timeline} | {
+        change.from_stage for change in timeline if change.from_stage
+    }
+    last = max((LIFE_CYCLE.index(s) for s in reached if s in LIFE_CYCLE), default=0)
+    steps = [*steps[: last + 1], (project.stage, project.get_stage_display())]
+    done = [s.value for s in LIFE_CYCLE[: last + 1]]
+    return {"steps": steps, "current": project.stage, "done": done, "ended": project.stage}
 
 
 @login_required
