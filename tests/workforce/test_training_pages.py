@@ -117,7 +117,7 @@ def test_a_bad_course_is_refused_and_keeps_what_was_typed(client, county):
     # then the page shows the form again with the typed title, and nothing is written
     html = response.content.decode()
     assert response.status_code == 422 and 'value="倒序班"' in html
-    assert 'invalid-feedback' in html
+    assert "invalid-feedback" in html
     assert not Course.objects.filter(title="倒序班").exists()
 
 
@@ -217,5 +217,5 @@ def test_upload_page_refuses_a_file_that_is_not_xlsx(client, county):
     upload = io.BytesIO(b"name,id\n")
     upload.name = "名单.csv"
     response = client.post(reverse("workforce:import"), {"file": upload})
-    assert response.status_code == 422 and 'invalid-feedback' in response.content.decode()
+    assert response.status_code == 422 and "invalid-feedback" in response.content.decode()
     assert not ImportJob.objects.exists()
