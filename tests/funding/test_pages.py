@@ -242,3 +242,34 @@ def test_a_cycle_is_found():
 
     assert has_cycle([("a", "b"), ("b", "c"), ("c", "a")])
     assert not has_cycle([("a", "b"), ("b", "c"), ("a", "c")])
+
+
+def test_accounts_are_a_declared_list_sorted_by_pinyin_and_exported_with_balances(client, money):
+    # given the county's accounts (its project account holds ¥50,000)
+    client.force_login(money.county)
+    url = reverse("funding:accounts")
+    # when it sorts them by name
+    names = [row["row"].name for row in client.get(url, {"sort": "name"}).context["rows"]]
+    # then they come in pinyin order
+    from pypinyin import lazy_pinyin
+
+    assert names == sorted(names, key=lambda n: lazy_pinyin(n))
+    # and the export has each account's balance
+    response = client.get(url, {"kind": AccountKind.PROJECT, "format": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(response.content)).active.values)
+    assert rows[1][0] == money.project_account.name and rows[1][3] == 50000
+
+
+def test_an_accounts_movements_filter_and_export_signed(client, money):
+    # given the county account: ¥200,000 in, ¥50,000 out
+    client.force_login(money.county)
+    url = reverse("funding:account", args=[money.county_account.pk])
+    # when its movements are exported
+    rows = list(
+        load_workbook(io.BytesIO(client.get(url, {"format": "xlsx"}).content)).active.values
+    )
+    # then each amount is signed as seen from the account
+    assert sorted(row[4] for row in rows[1:]) == [-50000, 200000]
+    # and a filter by year leaves nothing in another year
+    assert client.get(url, {"year": 2001}).context["page"].paginator.count == 0
+    assert client.get(url, {"year": 2024}).context["page"].paginator.count == 2

@@ -84,3 +84,17 @@ def test_the_list_filters_by_agency(client, people, build, net):
     client.force_login(people[Role.COUNTY_STAFF])
     html = client.get(reverse("projects:list"), {"agency": net["agency"].pk}).content.decode()
     assert "XM-A1" in html and "XM-A2" not in html
+
+
+def test_the_list_sorts_by_a_header_and_shows_the_stage_as_a_tag(client, people, build):
+    # given two projects
+    build(Stage.IN_PROGRESS, code="XM-S1")
+    build(Stage.REJECTED, code="XM-S2")
+    client.force_login(people[Role.COUNTY_STAFF])
+    # when the county sorts the list by code, descending
+    response = client.get(reverse("projects:list"), {"sort": "-code"})
+    # then XM-S2 comes first, and each stage is a status tag
+    codes = [row["row"].code for row in response.context["rows"]]
+    assert codes[:2] == ["XM-S2", "XM-S1"]
+    html = response.content.decode()
+    assert 'class="tag tag-bad">未通过<' in html or 'class="tag tag-bad">Not approved<' in html
