@@ -115,7 +115,10 @@ NAVIGATION = (
                 ("funding:account",),
             ),
             Item(
-                "funding:one_percent", _("The 1 % rule"), "funding.view_movement", "ti-percentage"
+                "funding:one_percent",
+                _("The 1 % rule"),
+                "funding.view_assistancespending",
+                "ti-percentage",
             ),
             Item(
                 "projects:list",
