@@ -49,7 +49,7 @@ def test_county_user_finds_a_social_worker(page, live_server):
     make_user(Role.COUNTY_STAFF, "500105", username="county-wf")
     sign_in(page, live_server.url, "county-wf")
     # when they open the workforce dashboard from the menu
-    page.locator("header a[href='/workforce/']").click()
+    page.locator("[data-testid=side-nav] a[href='/workforce/']").click()
     # then they see their county with two people in post, and the chart
     assert page.get_by_test_id("dashboard-division").inner_text() == "江北区"
     assert page.get_by_test_id("f15").inner_text() == "2"

@@ -38,7 +38,7 @@ from shegong.workforce.selectors import (
     headcount_by_workplace,
     with_ce_status,
 )
-from shegong.workforce.services import posting_create, social_worker_create
+from shegong.workforce.services import posting_create, posting_end, social_worker_create
 from tests.conftest import make_user
 from tests.network.conftest import national_id
 
@@ -460,6 +460,18 @@ def test_dashboard_figures_follow_a_change(county_client, people):
     )
     # then the next look counts them
     assert 'data-testid="f15">4<' in _panels(county_client, {"division": TOWN})
+
+
+def test_dashboard_figures_follow_a_change_through_a_service(county_client, people):
+    # given the town's figures, read once (and cached), and a person's page opened (an
+    # audited read, which keeps the cache)
+    assert 'data-testid="f15">3<' in _panels(county_client, {"division": TOWN})
+    county_client.get(f"/workforce/workers/{people['zhang'].pk}/")
+    # when 张三's posting ends through the service (no new row: an update)
+    posting = Posting.objects.get(worker=people["zhang"], ended_on__isnull=True)
+    posting_end(actor=None, posting=posting, ended_on=TODAY - timedelta(days=1))
+    # then the next look no longer counts him
+    assert 'data-testid="f15">2<' in _panels(county_client, {"division": TOWN})
 
 
 def _panels(client, query) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from shegong.core.lists import Col, FilterSet, ListPage, Table
-from shegong.workforce.models import Audience, Course
+from shegong.workforce.models import Audience, Course, Enrolment
 from shegong.workforce.selectors import course_list
 
 
@@ -57,8 +58,17 @@ COURSE_TABLE = Table(
 
 
 def _courses(request):
+    # a subquery, not a join and GROUP BY: only the page's rows are counted, and the
+    # paginator's count reads the courses alone
+    attended = (
+        Enrolment.objects.filter(course=OuterRef("pk"), attended=True)
+        .order_by()
+        .values("course")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     return course_list(user=request.user, division=request.user.division).annotate(
-        attended=Count("enrolments", filter=Q(enrolments__attended=True))
+        attended=Coalesce(Subquery(attended, output_field=IntegerField()), Value(0))
     )
 
 

@@ -1044,17 +1044,52 @@ def people_in_post(*, division: Division, as_of: date, child_codes: list[str]) -
 
 
 # Tables whose rows the dashboard's figures read: a new row in any (their largest id), or a
-# change made through the services (each writes the audit log), makes the cached figures
-# stale.
+# change made through the services (each writes one of these actions to the audit log),
+# makes the cached figures stale. Reads that are audited (a person's page, a search, a
+# sign-in) do not.
+DASHBOARD_WRITES = (
+    "award.create",
+    "award_scheme.create",
+    "ce_credit.add",
+    "course.create",
+    "course.set_headcount",
+    "degree_programme.add",
+    "demo.workforce",
+    "dispatch.create",
+    "dispatch.end",
+    "division.change_code",
+    "division.import",
+    "division.set_population",
+    "education.add",
+    "enrolment.complete",
+    "enrolment.create",
+    "enrolment.set_attendance",
+    "facility.change_status",
+    "facility.create",
+    "facility.import",
+    "facility.update",
+    "graduate_cohort.record",
+    "innovation_base.add",
+    "posting.create",
+    "posting.end",
+    "posting.import",
+    "poverty_designation.designate",
+    "poverty_designation.lift",
+    "registration.add",
+    "social_worker.create",
+    "social_worker.import",
+    "training_programme.create",
+    "university.create",
+)
+
+
 def _fingerprint_tables() -> list[str]:
-    from shegong.core.models import AuditEvent
     from shegong.geo.models import PovertyDesignation
     from shegong.network.models import Facility as NetworkFacility
 
     return [
         m._meta.db_table
         for m in (
-            AuditEvent,
             Posting,
             SocialWorker,
             RegistrationPeriod,
@@ -1077,8 +1112,11 @@ def _fingerprint_tables() -> list[str]:
 
 
 def data_fingerprint() -> str:
-    """The largest id of each table the dashboard reads, in one query (each an index look-up):
-    changes when a row is added anywhere, or anything is changed through a service."""
+    """The largest id of each table the dashboard reads (one query, each an index look-up)
+    and the last change written through a service (the audit log, read backwards from its
+    newest entry): changes when a row is added anywhere, or anything is changed."""
+    from shegong.core.models import AuditEvent
+
     qn = connection.ops.quote_name
     # table names from the models' own metadata, never from input
     parts = [
@@ -1088,7 +1126,14 @@ def data_fingerprint() -> str:
     sql = "SELECT " + ", ".join(parts)
     with connection.cursor() as cursor:
         cursor.execute(sql)
-        return ".".join(str(v or 0) for v in cursor.fetchone())
+        ids = [str(v or 0) for v in cursor.fetchone()]
+    last_write = (
+        AuditEvent.objects.filter(action__in=DASHBOARD_WRITES)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return ".".join([*ids, str(last_write or 0)])
 
 
 DASHBOARD_CACHE_SECONDS = 600
