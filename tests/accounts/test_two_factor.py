@@ -85,7 +85,7 @@ def test_a_code_is_refused_on_reuse(client, county_user):
         response = client.post(CODE, {"code": used})
     # then the code is refused and nothing is signed in
     assert response.status_code == 422 and not signed_in(client)
-    assert 'invalid-feedback' in response.content.decode()
+    assert "invalid-feedback" in response.content.decode()
     assert AuditEvent.objects.filter(action="login.two_factor_failed", outcome="denied").exists()
 
 

@@ -410,7 +410,5 @@ def test_the_user_list_masks_phones_and_sorts_names_by_pinyin(client, security):
     from openpyxl import load_workbook
 
     export = client.get(reverse("accounts:users"), {"q": "py-", "format": "xlsx"})
-    cells = {
-        str(c.value) for row in load_workbook(io.BytesIO(export.content)).active for c in row
-    }
+    cells = {str(c.value) for row in load_workbook(io.BytesIO(export.content)).active for c in row}
     assert "138****1111" in cells and "13800001111" not in cells
