@@ -53,8 +53,8 @@ class Col:
     (text, num, money, date, datetime, percent, tag, bool; code: a user name or a code
     written by the data, not the interface's words — ``translate="no"``); ``tone``: for a
     tag, a function of the row giving its colour (ok, info, warn, bad, muted); ``title``:
-    the cell heads the row's card on a phone; ``export``: part of the .xlsx (a function gives the exported value
-    instead of the shown one)."""
+    the cell heads the row's card on a phone; ``export``: part of the .xlsx (a function
+    gives the exported value instead of the shown one)."""
 
     name: str
     label: Any
