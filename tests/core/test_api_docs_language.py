@@ -22,3 +22,23 @@ def test_the_api_docs_title_and_description_follow_the_language(client, county_u
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     info_en = client.get("/api/v1/openapi.json").json()["info"]
     assert info_en["title"] == "Shegong API"
+
+
+def test_the_openapi_document_has_no_duplicate_keys(client, county_user):
+    # given the OpenAPI document the docs page reads (Swagger's YAML reader refuses
+    # duplicate keys, and the page then stays blank)
+    import json
+
+    client.force_login(county_user)
+    text = client.get("/api/v1/openapi.json").content.decode()
+    duplicates = []
+
+    def pairs(items):
+        keys = [key for key, _value in items]
+        duplicates.extend(key for key in set(keys) if keys.count(key) > 1)
+        return dict(items)
+
+    # when it is read
+    json.loads(text, object_pairs_hook=pairs)
+    # then no object has the same key twice
+    assert duplicates == []

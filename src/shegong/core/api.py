@@ -279,6 +279,11 @@ class ShegongAPI(NinjaAPI):
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
                 answers = operation.setdefault("responses", {})
+                # an operation's own answers may be keyed by number (403) and ours by text
+                # ("403"): one key each, or the document has duplicate keys (Swagger's YAML
+                # reader refuses it and the docs page stays blank)
+                for key in [k for k in answers if not isinstance(k, str)]:
+                    answers.setdefault(str(key), answers.pop(key))
                 for status, description in ERROR_ANSWERS.items():
                     answers.setdefault(
                         status,

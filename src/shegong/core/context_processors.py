@@ -16,17 +16,24 @@ def platform(request):
         match = getattr(request, "resolver_match", None)
         view_name = match.view_name if match else None
         context["navigation"] = SimpleLazyObject(lambda: navigation_for(user, view_name))
-        context["user_division_path"] = SimpleLazyObject(lambda: division_path(user.division))
+        context["user_division_path"] = SimpleLazyObject(
+            lambda: division_path(user.division, scope=user.scope_prefix)
+        )
     return context
 
 
-def division_path(division) -> list:
+def division_path(division, scope: str | None = None) -> list:
     """The division and its ancestors, from the top down, without the statistical
-    groupings (市辖区, 县) that stand between a municipality and its counties."""
+    groupings (市辖区, 县) that stand between a municipality and its counties. With the
+    user's ``scope``, those above it are marked ``unlinked`` (their pages are not theirs)."""
     from shegong.geo.models import Division
 
     if division is None:
         return []
     codes = [*division.ancestor_codes(), division.code]
     rows = {d.code: d for d in Division.objects.filter(code__in=codes, is_grouping=False)}
-    return [rows[code] for code in codes if code in rows]
+    path = [rows[code] for code in codes if code in rows]
+    if scope is not None:
+        for item in path:
+            item.unlinked = not item.code.startswith(scope)
+    return path
