@@ -337,7 +337,7 @@ def case_new(request):
             {
                 "form": form,
                 "resident": resident,
-                "national_id": privacy.shown_national_id(user, resident),
+                "national_id": resident.national_id_masked,
             },
             status=status,
         )
