@@ -1,11 +1,10 @@
 """URL configuration: pages per app, the API at /api/v1/, language switching."""
 
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from shegong.config.api import api
+from shegong.core.views import favicon
 
 urlpatterns = [
     path("", include("shegong.core.urls")),
@@ -19,11 +18,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     # browsers ask for /favicon.ico on their own: the platform's icon is an SVG
-    path(
-        "favicon.ico",
-        RedirectView.as_view(url=static("favicon.svg"), permanent=True),
-        name="favicon",
-    ),
+    path("favicon.ico", favicon, name="favicon"),
 ]
 
 handler403 = "shegong.core.views.error_403"

@@ -3,8 +3,9 @@ pages, and the upload step every import page shares."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -153,3 +154,10 @@ def import_page(
             "max_rows": MAX_IMPORT_ROWS,
         },
     )
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico on their own: the platform's icon is an SVG (its static
+    address is looked up per request: the hashed name exists only after collectstatic)."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
