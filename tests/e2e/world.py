@@ -43,13 +43,18 @@ def demo_world_served(django_db_blocker):
 
     Not pytest-django's ``live_server``: that one flushes the database after every test,
     and the world is built once for a whole module."""
+    from django.core.servers.basehttp import WSGIServer
     from pytest_django.live_server_helper import LiveServer
 
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)
         load_divisions()
         demo_world_create()
-        server = LiveServer("localhost")
+        server = LiveServer("localhost", start=False)
+        # One request at a time: on SQLite the server's threads share the test database's one
+        # in-memory connection, and pages whose panels load side by side could deadlock on it.
+        server.thread.server_class = WSGIServer
+        server.start()
         server._live_server_modified_settings.enable()
         try:
             yield server.url
