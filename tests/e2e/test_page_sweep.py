@@ -238,7 +238,7 @@ def test_screenshots_of_the_readme(browser, demo_site, tmp_path):
         sign_in(page, demo_site, username)
         page.goto(demo_site + (path or first_case_path(context, demo_site)), wait_until="load")
         wait_for_panels(page)
-        page.wait_for_timeout(400)  # charts finish their entry animation
+        page.wait_for_timeout(1500)  # charts finish their entry animation
         page.screenshot(path=folder / name)
         context.close()
         # then the picture is there, at the page's size
