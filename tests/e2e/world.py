@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from django.core.management import call_command
+from django.core.servers.basehttp import WSGIServer
 from django.test import override_settings
 
 from tests.conftest import load_divisions
@@ -36,6 +37,14 @@ def demo_world_create() -> None:
         demo_agency_user_create()
 
 
+class SerialServer(WSGIServer):
+    """Django's plain (one request at a time) WSGI server, taking the live server thread's
+    ``connections_override`` (the thread itself applies it: it is the one serving)."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
 @contextmanager
 def demo_world_served(django_db_blocker):
     """Build the demo world, serve it, and leave the database as the other tests expect it
@@ -43,7 +52,6 @@ def demo_world_served(django_db_blocker):
 
     Not pytest-django's ``live_server``: that one flushes the database after every test,
     and the world is built once for a whole module."""
-    from django.core.servers.basehttp import WSGIServer
     from pytest_django.live_server_helper import LiveServer
 
     with django_db_blocker.unblock():
@@ -53,7 +61,7 @@ def demo_world_served(django_db_blocker):
         server = LiveServer("localhost", start=False)
         # One request at a time: on SQLite the server's threads share the test database's one
         # in-memory connection, and pages whose panels load side by side could deadlock on it.
-        server.thread.server_class = WSGIServer
+        server.thread.server_class = SerialServer
         server.start()
         server._live_server_modified_settings.enable()
         try:
