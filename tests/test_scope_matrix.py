@@ -428,6 +428,11 @@ ENDPOINTS: dict[str, Endpoint] = {
         query=lambda c, inside: {"division": c.inside_code if inside else c.outside_code},
         outside=lambda c: {},
     ),
+    "network:dashboard_xlsx": Endpoint(
+        perm="network.view_facility",
+        query=lambda c, inside: {"division": c.inside_code if inside else c.outside_code},
+        outside=lambda c: {},
+    ),
     "network:facilities": Endpoint(
         perm="network.view_facility", no_leak=_html_lacks(lambda c: "室out")
     ),
