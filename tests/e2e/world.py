@@ -3,10 +3,11 @@ sweep and the screenshots look at (the same data `make start` shows)."""
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 
 from django.core.management import call_command
-from django.core.servers.basehttp import WSGIServer
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.test import override_settings
 
 from tests.conftest import load_divisions
@@ -57,12 +58,25 @@ def flush_database() -> None:
                 cursor.execute(sql)
 
 
-class SerialServer(WSGIServer):
-    """Django's plain (one request at a time) WSGI server, taking the live server thread's
-    ``connections_override`` (the thread itself applies it: it is the one serving)."""
+class SerialServer(ThreadedWSGIServer):
+    """The live server's threads read requests side by side (an idle connection the browser
+    opened ahead blocks nobody), but the application answers one request at a time: on
+    SQLite every thread shares the test database's one in-memory connection, and pages whose
+    panels load side by side deadlocked on it."""
 
-    def __init__(self, *args, connections_override=None, **kwargs):
-        super().__init__(*args, **kwargs)
+    answering = threading.Lock()
+
+    def set_app(self, application):
+        def one_at_a_time(environ, start_response):
+            with self.answering:
+                result = application(environ, start_response)
+                try:
+                    return list(result)
+                finally:
+                    if hasattr(result, "close"):
+                        result.close()
+
+        super().set_app(one_at_a_time)
 
 
 @contextmanager
@@ -72,15 +86,20 @@ def demo_world_served(django_db_blocker):
 
     Not pytest-django's ``live_server``: that one flushes the database after every test,
     and the world is built once for a whole module."""
+    from django.db import connection
     from pytest_django.live_server_helper import LiveServer
 
     with django_db_blocker.unblock():
         flush_database()
         load_divisions()
         demo_world_create()
+        if connection.vendor == "postgresql":
+            # fresh tables have no statistics: without them the planner picks plans that
+            # take the city's pages past the browser's patience
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         server = LiveServer("localhost", start=False)
-        # One request at a time: on SQLite the server's threads share the test database's one
-        # in-memory connection, and pages whose panels load side by side could deadlock on it.
+        # one answer at a time (see SerialServer)
         server.thread.server_class = SerialServer
         server.start()
         server._live_server_modified_settings.enable()
