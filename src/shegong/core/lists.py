@@ -21,7 +21,7 @@ import django_filters
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Collate
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -102,6 +102,11 @@ class FilterSet(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         style_widgets(self.form)
+
+    def search(self, queryset, name, value):
+        """The usual search box: part of the name, or the start of a division code."""
+        value = value.strip()
+        return queryset.filter(Q(name__icontains=value) | Q(division__code__startswith=value))
 
 
 @dataclass

@@ -36,10 +36,6 @@ class AccountFilter(FilterSet):
         model = Account
         fields = []
 
-    def search(self, queryset, name, value):
-        value = value.strip()
-        return queryset.filter(Q(name__icontains=value) | Q(division__code__startswith=value))
-
 
 ACCOUNT_TABLE = Table(
     columns=(

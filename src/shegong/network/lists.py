@@ -53,10 +53,6 @@ class FacilityFilter(FilterSet):
         model = Facility
         fields = []
 
-    def search(self, queryset, name, value):
-        value = value.strip()
-        return queryset.filter(Q(name__icontains=value) | Q(division__code__startswith=value))
-
 
 FACILITY_TABLE = Table(
     columns=(
