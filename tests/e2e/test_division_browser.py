@@ -42,7 +42,7 @@ def test_county_user_drills_down_to_a_community(page, live_server):
     make_user(Role.COUNTY_STAFF, "500105", username="county-e2e")
     sign_in(page, live_server.url, "county-e2e")
     # when they browse their county
-    page.get_by_role("button", name="浏览行政区划").click()
+    page.get_by_role("link", name="浏览行政区划").click()
     assert page.get_by_test_id("division-name").inner_text() == "江北区"
     assert page.get_by_test_id("count-community").inner_text() == "132"
     # and drill down to a subdistrict

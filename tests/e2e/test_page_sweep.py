@@ -128,26 +128,41 @@ def wait_for_panels(page, timeout_ms: int = 30000) -> None:
     raise AssertionError(f"panels still loading after {timeout_ms} ms: {page.url}")
 
 
-def check_page(context, base: str, path: str, size: tuple[int, int], sweep: Sweep) -> list[str]:
-    """Open ``path`` at ``size`` in a fresh tab, record whatever breaks a rule of the sweep,
-    and give back the page's detail links."""
-    where = f"{path} @{size[0]}"
-    errors: list[str] = []
-    page = context.new_page()
-    page.set_viewport_size({"width": size[0], "height": size[1]})
-    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(f"script error: {e}"))
-    page.on("requestfailed", lambda r: errors.append(f"failed request: {r.url}"))
-    page.on(
-        "response",
-        lambda r: errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
-    )
+class Tab:
+    """One browser tab at one size, reused from page to page of a role's sweep (a new tab
+    per page costs a renderer process each time). What goes wrong while a page is open is
+    gathered in ``errors``, emptied for the next page."""
+
+    def __init__(self, context, size: tuple[int, int]):
+        self.size = size
+        self.errors: list[str] = []
+        self.page = context.new_page()
+        self.page.set_viewport_size({"width": size[0], "height": size[1]})
+        self.page.on(
+            "console",
+            lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None,
+        )
+        self.page.on("pageerror", lambda e: self.errors.append(f"script error: {e}"))
+        self.page.on("requestfailed", lambda r: self.errors.append(f"failed request: {r.url}"))
+        self.page.on(
+            "response",
+            lambda r: self.errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
+        )
+
+
+def check_page(tab: Tab, base: str, path: str, sweep: Sweep) -> list[str]:
+    """Open ``path`` in the tab, record whatever breaks a rule of the sweep, and give back
+    the page's detail links."""
+    where = f"{path} @{tab.size[0]}"
+    page = tab.page
+    tab.errors.clear()
     page.goto(base + path, wait_until="load")
     # panels htmx fills after the page: wait until none is still loading
     wait_for_panels(page)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     if overflow > 0:
         sweep.problems.append(f"{where}: {overflow}px wider than the screen")
+    errors = list(tab.errors)
     for violation in page.evaluate("window.__cspViolations || []"):
         errors.append(f"CSP: {violation}")
     english = sorted(set(page.evaluate(VISIBLE_WORDS)) - ALLOWED_WORDS)
@@ -159,11 +174,9 @@ def check_page(context, base: str, path: str, size: tuple[int, int], sweep: Swee
     page.evaluate(AXE_SOURCE)
     for violation in page.evaluate(RUN_AXE):
         sweep.problems.append(f"{where}: axe {violation}")
-    sweep.problems.extend(f"{where}: {error}" for error in dict.fromkeys(errors))
+    sweep.problems.extend(f"{where}: {error}" for error in dict.fromkeys(errors + tab.errors))
     sweep.visited.append(where)
-    links = page.evaluate(DETAIL_LINKS)
-    page.close()
-    return links
+    return page.evaluate(DETAIL_LINKS)
 
 
 def sweep_role(browser, base: str, role: str) -> Sweep:
@@ -180,8 +193,9 @@ def sweep_role(browser, base: str, role: str) -> Sweep:
     pages = list(dict.fromkeys(navigation))
     kinds = {view_name(path) for path in pages}
     for size in SIZES:
+        tab = Tab(context, size)
         for path in list(pages):
-            links = check_page(context, base, path, size, sweep)
+            links = check_page(tab, base, path, sweep)
             if size != SIZES[0]:
                 continue
             for link in links:
@@ -189,6 +203,7 @@ def sweep_role(browser, base: str, role: str) -> Sweep:
                 if kind and kind not in kinds and not NOT_DETAILS.search(link):
                     kinds.add(kind)
                     pages.append(link)
+        tab.page.close()
     context.close()
     return sweep
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.test import override_settings
@@ -68,6 +69,9 @@ class SerialServer(ThreadedWSGIServer):
 
     def set_app(self, application):
         def one_at_a_time(environ, start_response):
+            if environ["PATH_INFO"].startswith(settings.STATIC_URL):
+                # as in production (WhiteNoise), the browser keeps static files
+                start_response = cached(start_response)
             with self.answering:
                 result = application(environ, start_response)
                 try:
@@ -77,6 +81,17 @@ class SerialServer(ThreadedWSGIServer):
                         result.close()
 
         super().set_app(one_at_a_time)
+
+
+def cached(start_response):
+    """``start_response`` with a day's ``Cache-Control`` added to a successful answer."""
+
+    def start(status, headers, *args):
+        if status.startswith("200"):
+            headers = [*headers, ("Cache-Control", "max-age=86400")]
+        return start_response(status, headers, *args)
+
+    return start
 
 
 @contextmanager

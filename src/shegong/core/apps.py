@@ -1,3 +1,5 @@
+import functools
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -13,10 +15,28 @@ class CoreConfig(AppConfig):
         connection_created.connect(_sqlite_pinyin_collation)
 
 
-def _pinyin_key(text: str) -> str:
+@functools.lru_cache(maxsize=65536)
+def _pinyin_key(text: str) -> tuple[tuple[int, str], ...]:
+    """A sort key ordered as ICU's ``zh`` collation orders: punctuation and spaces, then
+    digits, then Chinese characters by pinyin, then Latin letters regardless of case."""
     from pypinyin import Style, lazy_pinyin
 
-    return " ".join(lazy_pinyin(text or "", style=Style.TONE3, errors="default"))
+    def other(chunk: str) -> list[str]:
+        return ["\0" + character for character in chunk]
+
+    key = []
+    for token in lazy_pinyin(text or "", style=Style.TONE3, errors=other):
+        if not token.startswith("\0"):
+            key.append((2, token))
+            continue
+        character = token[1]
+        if character.isdigit():
+            key.append((1, character))
+        elif character.isalpha():
+            key.append((3, character.casefold()))
+        else:
+            key.append((0, character))
+    return tuple(key)
 
 
 def _compare_pinyin(left: str, right: str) -> int:
