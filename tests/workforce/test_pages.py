@@ -158,7 +158,7 @@ def county_client(client):
 def names(response) -> list[str]:
     """The names in the registry table, in order."""
     html = response.content.decode()
-    return re.findall(r'<tr data-worker="\d+">\s*<td[^>]*><a href="[^"]+">([^<]+)</a>', html)
+    return re.findall(r'<tr data-worker="\d+"[^>]*>\s*<td[^>]*><a href="[^"]+">([^<]+)</a>', html)
 
 
 # --- search --------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ def test_search_by_certificate_number_is_exact(county_client, people):
     # and a part of it finds nobody
     response = county_client.get("/workforce/workers/", {"q": "A2019"})
     assert names(response) == []
-    assert 'data-testid="empty"' in response.content.decode()
+    assert 'data-testid="empty-list"' in response.content.decode()
 
 
 def test_exact_id_search_never_puts_the_id_in_a_url_or_the_page(county_client, people):
@@ -259,6 +259,8 @@ def test_facility_filter_lists_people_currently_posted_there(county_client, peop
 
 
 def test_sorting(county_client, people):
+    by_name = names(county_client.get("/workforce/workers/"))
+    assert by_name == ["李四", "钱七", "王五", "张三"]  # pinyin: li, qian, wang, zhang
     by_level = names(county_client.get("/workforce/workers/", {"sort": "-qualification"}))
     assert by_level == ["王五", "李四", "张三", "钱七"]
     by_division = names(county_client.get("/workforce/workers/", {"sort": "division"}))

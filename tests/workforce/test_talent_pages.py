@@ -153,7 +153,7 @@ def test_honours_empty_state(client):
     # when the page is opened
     response = client.get(HONOURS)
     # then it says so
-    assert 'data-testid="no-awards"' in html(response)
+    assert 'data-testid="empty-list"' in html(response)
     assert 'data-testid="no-summary"' in html(response)
 
 
@@ -349,7 +349,7 @@ def test_universities_empty_state_defaults_to_this_year(client):
     signed_in(client, Role.COUNTY_STAFF, JIANGBEI)
     response = client.get(UNIVERSITIES)
     assert response.context["year"] == TODAY.year
-    assert 'data-testid="no-universities"' in html(response)
+    assert 'data-testid="empty-list"' in html(response)
 
 
 def test_universities_export_is_a_workbook(client, campuses):
@@ -535,7 +535,7 @@ def test_dispatches_page_lists_the_area_only(client, sent):
     # then 张三's dispatches are listed with a link to his page; 李四's are not
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
-    listed = {row["dispatch"].pk for row in response.context["rows"]}
+    listed = {row["row"].pk for row in response.context["rows"]}
     assert listed == {sent["current"].pk, sent["past"].pk}
     page = html(response)
     assert reverse("workforce:worker", args=[sent["zhang"].pk]) in page
@@ -552,9 +552,9 @@ def test_dispatches_filter_by_year_and_active_today(client, sent):
     signed_in(client, Role.CITY_ADMIN, "50")
     # when filtered on 2022, then only the 2022 dispatch; active today: the two open ones
     response = client.get(DISPATCHES, {"year": 2022})
-    assert [r["dispatch"].pk for r in response.context["rows"]] == [sent["past"].pk]
+    assert [r["row"].pk for r in response.context["rows"]] == [sent["past"].pk]
     response = client.get(DISPATCHES, {"active": "1"})
-    assert {r["dispatch"].pk for r in response.context["rows"]} == {
+    assert {r["row"].pk for r in response.context["rows"]} == {
         sent["current"].pk,
         sent["li_current"].pk,
     }
@@ -568,7 +568,7 @@ def test_dispatches_filter_by_year_and_active_today(client, sent):
 def test_dispatches_empty_state(client):
     signed_in(client, Role.COUNTY_STAFF, JIANGBEI)
     response = client.get(DISPATCHES)
-    assert 'data-testid="no-dispatches"' in html(response)
+    assert 'data-testid="empty-list"' in html(response)
 
 
 def test_dispatches_export_is_a_workbook_without_ids(client, sent):

@@ -6,7 +6,8 @@ formula-safe) and the phone layout (each row a card below 576 px) — every list
 
 Hooks cover what some lists need besides: ``on_show`` (e.g. the access log of a search of
 residents), ``on_export`` (log, cap or refuse an export), ``context`` (more for the page),
-``no_store`` (pages with personal data are never cached).
+``count`` (a count kept in a cache, for lists a whole city long), ``no_store`` (pages with
+personal data are never cached).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class Col:
     written by the data, not the interface's words — ``translate="no"``); ``tone``: for a
     tag, a function of the row giving its colour (ok, info, warn, bad, muted); ``title``:
     the cell heads the row's card on a phone; ``export``: part of the .xlsx (a function
-    gives the exported value instead of the shown one)."""
+    gives the exported value instead of the shown one); ``show``: False for a column of the
+    .xlsx only."""
 
     name: str
     label: Any
@@ -67,6 +69,7 @@ class Col:
     wrap: bool = False
     export: bool | Callable[[Any], Any] = True
     testid: str = ""
+    show: bool = True
 
     def read(self, row: Any) -> Any:
         if callable(self.value):
@@ -95,6 +98,11 @@ class Table:
     def column(self, name: str) -> Col | None:
         return next((c for c in self.columns if c.name == name), None)
 
+    @property
+    def shown(self) -> tuple[Col, ...]:
+        """The columns on the page (the others are in the .xlsx only)."""
+        return tuple(c for c in self.columns if c.show)
+
 
 class FilterSet(django_filters.FilterSet):
     """Base of the lists' filter sets: the design system's widget classes."""
@@ -102,6 +110,12 @@ class FilterSet(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         style_widgets(self.form)
+
+    def value(self, name: str):
+        """The cleaned value of one filter, or None when absent or not valid."""
+        if not self.is_bound or not self.form.is_valid():
+            return None
+        return self.form.cleaned_data.get(name) or None
 
     def search(self, queryset, name, value):
         """The usual search box: part of the name, or the start of a division code."""
@@ -126,6 +140,7 @@ class ListPage:
     on_show: Callable[[Any, Any], None] | None = None
     on_export: Callable[[Any, Any], Any] | None = None
     context: Callable[[Any], dict] | None = None
+    count: Callable[[Any, Any], int] | None = None
     no_store: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -138,7 +153,10 @@ class ListPage:
         sort, rows = self._sorted(request, rows)
         if request.GET.get("format") == "xlsx" and self.export_name:
             return self._export(request, rows)
-        page = Paginator(rows, self.per_page).get_page(request.GET.get("page"))
+        paginator = Paginator(rows, self.per_page)
+        if self.count is not None:
+            paginator.count = self.count(request, rows)
+        page = paginator.get_page(request.GET.get("page"))
         if self.on_show is not None:
             self.on_show(request, page)
         context = {
@@ -178,7 +196,7 @@ class ListPage:
 
     def _cells(self, row) -> dict:
         cells = []
-        for column in self.table.columns:
+        for column in self.table.shown:
             value = column.read(row)
             cells.append(
                 {

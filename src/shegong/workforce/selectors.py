@@ -379,6 +379,18 @@ def with_ce_status(queryset: QuerySet, *, today: date) -> QuerySet:
     )
 
 
+def qualification_rank():
+    """An expression ranking a person's qualification level (none lowest, senior highest)."""
+    return Case(
+        *(
+            When(qualification_level=level, then=Value(i))
+            for i, level in enumerate(QUALIFICATION_ORDER)
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
 def registry_list(
     *,
     user,
@@ -425,14 +437,7 @@ def registry_list(
     qs = with_ce_status(qs, today=today)
     if ce:
         qs = qs.filter(ce_status=ce)
-    rank = Case(
-        *(
-            When(qualification_level=level, then=Value(i))
-            for i, level in enumerate(QUALIFICATION_ORDER)
-        ),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
+    rank = qualification_rank()
     order = {
         "name": ("name", "id"),
         "-name": ("-name", "-id"),

@@ -2,14 +2,11 @@
 page, and the workforce dashboard of a division."""
 
 from datetime import date
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -48,12 +45,20 @@ from shegong.workforce.forms import (
     RegistryForm,
 )
 from shegong.workforce.io import WORKER_COLUMNS, worker_template
-from shegong.workforce.lists import course_list_page
+from shegong.workforce.lists import (
+    AwardFilter,
+    DispatchFilter,
+    UniversityYearFilter,
+    award_list_page,
+    course_list_page,
+    dispatch_list_page,
+    university_list_page,
+    worker_list_page,
+)
 from shegong.workforce.models import (
     Audience,
     Course,
     Enrolment,
-    Posting,
     QualificationLevel,
     SocialWorker,
     WorkplaceType,
@@ -69,15 +74,11 @@ from shegong.workforce.selectors import (
     per_10k,
     programme_years,
     programmes_for,
-    registry_list,
     talent_figures,
     training_person_times,
 )
 from shegong.workforce.services import social_worker_find_by_national_id
 from shegong.workforce.tasks import WORKER_IMPORT_KIND
-
-PAGE_SIZE = 50
-EXPORT_CAP = 20000  # rows of personal data in one export (security.md 17)
 
 
 def _as_of(request) -> date:
@@ -91,14 +92,6 @@ def _no_store(response):
     """Pages with personal data are not kept in caches (security.md 14)."""
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _ce_labels() -> dict[str, str]:
-    return {
-        CE_COMPLETE: _("complete"),
-        CE_SHORT: _("short"),
-        CE_NOT_REGISTERED: _("not registered"),
-    }
 
 
 # --- the registry -------------------------------------------------------------------------
@@ -126,7 +119,6 @@ def registry(request):
     A GET whose ``q`` is shaped like an ID (typed into the address bar) is redirected
     without it.
     """
-    today = timezone.localdate()
     form = RegistryForm(request.POST if request.method == "POST" else request.GET)
     form.is_valid()
     filters = form.filters()
@@ -134,33 +126,14 @@ def registry(request):
         filters.pop("q", None)
         if request.method == "GET":
             return redirect(_registry_url(filters))
-        return _no_store(_id_search(request, form, filters, today))
+        return _id_search(request, form, filters)
     if request.method == "POST":
         if filters.get("sort") == "name":
             del filters["sort"]
         return redirect(_registry_url(filters))
-    workers = _registry_queryset(request.user, filters, today)
-    if request.GET.get("format") == "xlsx":
-        return _registry_export(request, workers, filters, today)
-    page = _counted_paginator(request, "registry", workers).get_page(request.GET.get("page"))
-    return _no_store(
-        render(
-            request,
-            "workforce/registry.html",
-            _registry_context(request, form, filters, page, today),
-        )
-    )
-
-
-def _counted_paginator(request, name: str, rows) -> Paginator:
-    """A paginator whose count (of a whole city's people, a scan) is kept in the cache for
-    the same user and query while the data is unchanged (``cached_figures``)."""
-    paginator = Paginator(rows, PAGE_SIZE)
-    query = sorted((k, v) for k, v in request.GET.items() if k not in ("page", "sort"))
-    paginator.count = cached_figures(
-        f"{name}-count", (request.user.pk, timezone.localdate(), query), rows.count
-    )
-    return paginator
+    request.registry_filters = filters
+    request.registry_context = _registry_context(request, form, filters)
+    return worker_list_page(request)
 
 
 def _registry_url(filters: dict) -> str:
@@ -168,30 +141,7 @@ def _registry_url(filters: dict) -> str:
     return f"{url}?{urlencode(filters)}" if filters else url
 
 
-def _registry_queryset(user, filters: dict, today: date):
-    current = Posting.objects.filter(started_on__lte=today).filter(
-        Q(ended_on__isnull=True) | Q(ended_on__gt=today)
-    )
-    return registry_list(
-        user=user,
-        today=today,
-        query=filters.get("q", ""),
-        qualification=filters.get("qualification", ""),
-        workplace=filters.get("workplace", ""),
-        facility_id=filters.get("facility"),
-        division=filters.get("division", ""),
-        ce=filters.get("ce", ""),
-        sort=filters.get("sort", "name"),
-    ).prefetch_related(
-        Prefetch(
-            "postings",
-            queryset=current.select_related("facility").order_by("employment", "-started_on"),
-            to_attr="current_postings",
-        )
-    )
-
-
-def _registry_context(request, form, filters, page, today, **extra) -> dict:
+def _registry_context(request, form, filters, **extra) -> dict:
     facility = None
     if filters.get("facility"):
         facility = (
@@ -202,21 +152,12 @@ def _registry_context(request, form, filters, page, today, **extra) -> dict:
         if filters.get("division")
         else None
     )
-    return {
-        "form": form,
-        "filters": filters,
-        "page": page,
-        "facility": facility,
-        "filter_division": division,
-        "ce_labels": _ce_labels(),
-        "sort": filters.get("sort", "name"),
-        "today": today,
-        **extra,
-    }
+    return {"form": form, "facility": facility, "filter_division": division, **extra}
 
 
-def _id_search(request, form, filters, today):
-    """An exact search by national ID, answered in the POST response."""
+def _id_search(request, form, filters):
+    """An exact search by national ID, answered in the POST response: the list narrowed to
+    the person found (or to nobody), with the ID neither in a URL nor in the page."""
     query = form.data.get("q", "").strip()
     worker = social_worker_find_by_national_id(user=request.user, national_id=query)
     audit_record(
@@ -226,84 +167,21 @@ def _id_search(request, form, filters, today):
         object_type="workforce.socialworker",
         after={"by": "national_id", "found": worker is not None},
     )
-    workers = _registry_queryset(request.user, {**filters, "sort": "name"}, today)
-    workers = workers.filter(pk=worker.pk) if worker else workers.none()
-    page = Paginator(workers, PAGE_SIZE).get_page(1)
     # the page's form shows the filters but not the ID that was typed
     shown = RegistryForm({k: v for k, v in filters.items() if k != "q"})
     shown.is_valid()
-    return render(
+    request.registry_filters = filters
+    request.registry_match = worker.pk if worker else 0
+    request.registry_context = _registry_context(
         request,
-        "workforce/registry.html",
-        _registry_context(
-            request,
-            shown,
-            filters,
-            page,
-            today,
-            id_search=True,
-            id_searched_masked=mask_national_id(query.upper()),
-        ),
+        shown,
+        filters,
+        id_search=True,
+        id_searched_masked=mask_national_id(query.upper()),
+        empty_text=_("No social worker with this ID is registered in your area."),
+        export=False,  # the export is of the filters, in a URL: never of an ID
     )
-
-
-def _registry_export(request, workers, filters, today):
-    """The filtered list as .xlsx, masked IDs and phones only; logged and capped."""
-    count = workers.count()
-    if count > EXPORT_CAP:
-        messages.error(
-            request,
-            _("The export is limited to %(cap)d people; narrow the list first.")
-            % {"cap": EXPORT_CAP},
-        )
-        return redirect(_registry_url(filters))
-    audit_record(
-        actor=request.user,
-        action="social_worker.export",
-        object_type="workforce.socialworker",
-        object_repr=f"{count} social workers",
-        after={"filters": {k: str(v) for k, v in filters.items()}, "rows": count},
-    )
-    labels = _ce_labels()
-
-    def rows():
-        for w in workers.iterator(chunk_size=2000):
-            current = w.current_postings
-            yield (
-                w.name,
-                w.national_id_masked,
-                _sex_label(w.sex),
-                w.get_qualification_level_display(),
-                w.certificate_number,
-                w.qualification_year or "",
-                w.division.code,
-                w.division.name,
-                "; ".join(_workplace(p) for p in current),
-                "; ".join(p.get_workplace_type_display() for p in current),
-                labels.get(w.ce_status, ""),
-            )
-
-    headers = [
-        _("Name"),
-        _("National ID (masked)"),
-        _("Sex"),
-        _("Qualification"),
-        _("Certificate number"),
-        _("Year passed"),
-        _("Division code"),
-        _("Registered in"),
-        _("Current workplace"),
-        _("Workplace type"),
-        _("Continuing education"),
-    ]
-    response = xlsx_response(
-        f"social-workers-{today:%Y%m%d}.xlsx", str(_("Social workers")), headers, rows()
-    )
-    return _no_store(response)
-
-
-def _workplace(posting: Posting) -> str:
-    return posting.facility.name if posting.facility_id else posting.workplace_name
+    return worker_list_page(request)
 
 
 def _sex_label(sex: str) -> str:
@@ -879,87 +757,31 @@ def honours(request):
             else:
                 return _saved(request, _("The honour was recorded."), "workforce:honours")
 
-    year = _talent_year(request)
-    scheme_id = _int_param(request, "scheme")
-    sort = "year" if request.GET.get("sort") == "year" else "-year"
-    can_list = user.has_perm("workforce.view_award")
-    awards = talent_selectors.award_list(user=user, year=year, scheme_id=scheme_id)
-    if sort == "year":
-        awards = awards.order_by("year", "scheme__name", "worker__name", "id")
-    if request.GET.get("format") == "xlsx":
-        if not can_list:
-            raise PermissionDenied
-        return _awards_export(request, awards, year)
-    page = Paginator(awards if can_list else awards.none(), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    # the filter offers the awards in scope and those its people received
-    filter_schemes = wm.AwardScheme.objects.filter(
-        Q(pk__in=schemes.values("pk"))
-        | Q(pk__in=talent_selectors.award_list(user=user).values("scheme_id"))
-    ).order_by("level", "name")
-    response = render(
-        request,
-        "workforce/honours.html",
-        {
-            "division": user.division,
-            "year": year,
-            "scheme_id": scheme_id,
-            "sort": sort,
-            "summary": [
-                {**row, "level_label": wm.HonourLevel(row["level"]).label}
-                for row in cached_figures(
-                    "honours-summary",
-                    (user.division.code, year),
-                    lambda: talent_selectors.honours_summary(division=user.division, year=year),
-                )
-            ],
-            "figures": cached_figures(
-                "honours-figures",
+    year = int(AwardFilter(request.GET or None, request=request).value("year") or 0) or None
+    request.honours_context = {
+        "division": user.division,
+        "year": year,
+        "summary": [
+            {**row, "level_label": wm.HonourLevel(row["level"]).label}
+            for row in cached_figures(
+                "honours-summary",
                 (user.division.code, year),
-                lambda: talent_selectors.honours_figures(division=user.division, year=year),
-            ),
-            "can_list": can_list,
-            "page": page,
-            "linkable": _linkable_workers(user, [a.worker_id for a in page.object_list]),
-            "filter_schemes": filter_schemes,
-            "years": _year_choices(),
-            "scheme_form": forms_["scheme"],
-            "award_form": forms_["award"],
-        },
-    )
-    return _no_store(response)
-
-
-def _year_choices(*extra: int) -> list[int]:
-    this_year = timezone.localdate().year
-    return sorted({*range(this_year, 2009, -1), *(y for y in extra if y)}, reverse=True)
-
-
-def _awards_export(request, awards, year):
-    """The people honoured as .xlsx: names, never national IDs; the export is audited."""
-    count = awards.count()
-    audit_record(
-        actor=request.user,
-        action="award.export",
-        object_type="workforce.award",
-        object_repr=f"{count} awards",
-        after={"year": year, "rows": count},
-    )
-    rows = (
-        (
-            a.worker.name,
-            a.scheme.name,
-            a.scheme.get_level_display(),
-            a.year,
-            a.reward_amount,
-            a.paid_on,
-        )
-        for a in awards.iterator(chunk_size=2000)
-    )
-    headers = [_("Name"), _("Award"), _("Level"), _("Year"), _("Reward (yuan)"), _("Paid on")]
-    name = f"honours-{year}.xlsx" if year else "honours.xlsx"
-    return _no_store(xlsx_response(name, str(_("Honours")), headers, rows))
+                lambda: talent_selectors.honours_summary(division=user.division, year=year),
+            )
+        ],
+        "figures": cached_figures(
+            "honours-figures",
+            (user.division.code, year),
+            lambda: talent_selectors.honours_figures(division=user.division, year=year),
+        ),
+        "can_list": user.has_perm("workforce.view_award"),
+        "scheme_form": forms_["scheme"],
+        "award_form": forms_["award"],
+    }
+    response = award_list_page(request)
+    if posted:
+        response.status_code = 422  # a form with errors, shown again
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -1020,73 +842,21 @@ def universities(request):
         set(wm.GraduateCohort.objects.restrict(user, VIEW).values_list("year", flat=True)),
         reverse=True,
     )
-    year = _talent_year(request) or (cohort_years[0] if cohort_years else timezone.localdate().year)
-    rows = [_university_row(u, year) for u in listed]
-    if request.GET.get("format") == "xlsx":
-        return _universities_export(rows, year)
-    return render(
-        request,
-        "workforce/universities.html",
-        {
-            "division": user.division,
-            "year": year,
-            "years": _year_choices(*cohort_years, year),
-            "summary": talent_selectors.university_summary(division=user.division, year=year),
-            "rows": rows,
-            "university_form": forms_["university"],
-            "programme_form": forms_["programme"],
-            "base_form": forms_["base"],
-            "cohort_form": forms_["cohort"],
-        },
-    )
-
-
-def _university_row(university, year: int) -> dict:
-    cohorts = list(university.cohorts.all())
-    by_year: dict[int, int] = {}
-    for c in cohorts:
-        by_year[c.year] = by_year.get(c.year, 0) + c.graduates
-    return {
-        "university": university,
-        "programmes": sorted(university.programmes.all(), key=lambda p: (p.level, p.name)),
-        "bases": sorted(university.bases.all(), key=lambda b: (b.first_year, b.name)),
-        "by_year": sorted(by_year.items(), reverse=True),
-        "cohorts": sorted(cohorts, key=lambda c: (-c.year, c.level)),
-        "graduates_in_year": by_year.get(year, 0),
-        "graduates_total": sum(by_year.values()),
+    chosen = UniversityYearFilter(request.GET or None, request=request).value("year")
+    year = int(chosen or 0) or (cohort_years[0] if cohort_years else timezone.localdate().year)
+    request.universities_context = {
+        "division": user.division,
+        "year": year,
+        "summary": talent_selectors.university_summary(division=user.division, year=year),
+        "university_form": forms_["university"],
+        "programme_form": forms_["programme"],
+        "base_form": forms_["base"],
+        "cohort_form": forms_["cohort"],
     }
-
-
-def _universities_export(rows, year: int):
-    headers = [
-        _("University"),
-        _("Division code"),
-        _("Located in"),
-        _("Social work degree programmes"),
-        _("Innovation bases"),
-        _("Base funding (yuan)"),
-        _("Graduates in %(year)s") % {"year": year},
-        _("Graduates, all years"),
-    ]
-    data = (
-        (
-            r["university"].name,
-            r["university"].division.code,
-            r["university"].division.name,
-            "; ".join(
-                f"{p.name} ({p.get_level_display()}"
-                + (f", {p.since_year}" if p.since_year else "")
-                + ")"
-                for p in r["programmes"]
-            ),
-            "; ".join(f"{b.name} ({b.first_year}–{b.last_year})" for b in r["bases"]),
-            Decimal(sum(b.funded_amount for b in r["bases"])),
-            r["graduates_in_year"],
-            r["graduates_total"],
-        )
-        for r in rows
-    )
-    return xlsx_response(f"universities-{year}.xlsx", str(_("Universities")), headers, data)
+    response = university_list_page(year=year)(request)
+    if posted:
+        response.status_code = 422  # a form with errors, shown again
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -1173,90 +943,29 @@ def dispatches(request):
         else:
             return _saved(request, _("The population was saved."), "workforce:dispatches")
 
-    year = _talent_year(request)
-    active = request.GET.get("active") == "1"
-    listed = talent_selectors.dispatch_list(
-        user=user, year=year, active_on=today if active else None
-    ).select_related("home_facility", "host_facility")
-    if request.GET.get("format") == "xlsx":
-        return _dispatches_export(request, listed, year, active)
-    page = _counted_paginator(request, "dispatches", listed).get_page(request.GET.get("page"))
-    can_end = user.has_perm("workforce.change_dispatch")
-    rows = [
-        {
-            "dispatch": d,
-            "open": d.ends_on is None or d.ends_on > today,
-            "active": d.starts_on <= today and (d.ends_on is None or d.ends_on > today),
-        }
-        for d in page.object_list
-    ]
-    response = render(
-        request,
-        "workforce/dispatches.html",
-        {
-            "division": user.division,
-            "today": today,
-            "year": year,
-            "active": active,
-            "years": _year_choices(year),
-            "summary": cached_figures(
-                "dispatch-summary",
-                (user.division.code, year, today),
-                lambda: talent_selectors.dispatch_summary(
-                    division=user.division,
-                    year=year,
-                    as_of=min(today, date(year, 12, 31)) if year else today,
-                ),
+    year = int(DispatchFilter(request.GET or None, request=request).value("year") or 0) or None
+    request.dispatches_context = {
+        "division": user.division,
+        "year": year,
+        "summary": cached_figures(
+            "dispatch-summary",
+            (user.division.code, year, today),
+            lambda: talent_selectors.dispatch_summary(
+                division=user.division,
+                year=year,
+                as_of=min(today, date(year, 12, 31)) if year else today,
             ),
-            "page": page,
-            "rows": rows,
-            "linkable": _linkable_workers(user, [d.worker_id for d in page.object_list]),
-            "can_end": can_end,
-            "designations": geo_selectors.poverty_designation_list(user=user),
-            "can_lift": user.has_perm("geo.change_povertydesignation"),
-            "dispatch_form": forms_["dispatch"],
-            "designation_form": forms_["designation"],
-            "population_form": forms_["population"],
-        },
-    )
-    return _no_store(response)
-
-
-def _dispatches_export(request, dispatches_, year, active):
-    """The dispatches as .xlsx: names, never national IDs; the export is audited."""
-    count = dispatches_.count()
-    audit_record(
-        actor=request.user,
-        action="dispatch.export",
-        object_type="workforce.dispatch",
-        object_repr=f"{count} dispatches",
-        after={"year": year, "active": active, "rows": count},
-    )
-    rows = (
-        (
-            d.worker.name,
-            d.home_facility.name if d.home_facility_id else "",
-            d.host_division.code,
-            d.host_division.name,
-            d.host_facility.name if d.host_facility_id else "",
-            d.starts_on,
-            d.ends_on,
-            d.purpose,
-        )
-        for d in dispatches_.iterator(chunk_size=2000)
-    )
-    headers = [
-        _("Name"),
-        _("Home facility"),
-        _("Division code"),
-        _("Sent to"),
-        _("Host facility"),
-        _("Start"),
-        _("End"),
-        _("Purpose"),
-    ]
-    name = f"dispatches-{year}.xlsx" if year else "dispatches.xlsx"
-    return _no_store(xlsx_response(name, str(_("Dispatches")), headers, rows))
+        ),
+        "designations": geo_selectors.poverty_designation_list(user=user),
+        "can_lift": user.has_perm("geo.change_povertydesignation"),
+        "dispatch_form": forms_["dispatch"],
+        "designation_form": forms_["designation"],
+        "population_form": forms_["population"],
+    }
+    response = dispatch_list_page(can_end=user.has_perm("workforce.change_dispatch"))(request)
+    if posted:
+        response.status_code = 422  # a form with errors, shown again
+    return response
 
 
 @require_http_methods(["GET", "POST"])
