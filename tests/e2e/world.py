@@ -59,6 +59,15 @@ def flush_database() -> None:
                 cursor.execute(sql)
 
 
+def analyze() -> None:
+    """Bring PostgreSQL's planner statistics up to date with what the tables hold now."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 class SerialServer(ThreadedWSGIServer):
     """The live server's threads read requests side by side (an idle connection the browser
     opened ahead blocks nobody), but the application answers one request at a time: on
@@ -101,18 +110,15 @@ def demo_world_served(django_db_blocker):
 
     Not pytest-django's ``live_server``: that one flushes the database after every test,
     and the world is built once for a whole module."""
-    from django.db import connection
     from pytest_django.live_server_helper import LiveServer
 
     with django_db_blocker.unblock():
         flush_database()
         load_divisions()
         demo_world_create()
-        if connection.vendor == "postgresql":
-            # fresh tables have no statistics: without them the planner picks plans that
-            # take the city's pages past the browser's patience
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+        # fresh tables have no statistics: without them the planner picks plans that take
+        # the city's pages past the browser's patience
+        analyze()
         server = LiveServer("localhost", start=False)
         # one answer at a time (see SerialServer)
         server.thread.server_class = SerialServer
@@ -125,3 +131,6 @@ def demo_world_served(django_db_blocker):
             server.stop()
             flush_database()
             load_divisions()
+            # and the demo world's statistics must not outlive it: planned for a city's
+            # worth of rows, the later tests' small worlds took minutes a query
+            analyze()
