@@ -41,9 +41,32 @@ def load_divisions() -> None:
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On PostgreSQL the tests' commits do not wait for the disk (``synchronous_commit``):
+    nothing a test writes has to survive a crash of the machine."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("postgresql"):
+        database.setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         load_divisions()
+
+
+def analyze() -> None:
+    """Bring PostgreSQL's planner statistics up to what the tables hold now, inside the
+    current transaction too (ANALYZE counts its own transaction's rows). A world built for a
+    module must be analysed: statistics left by an earlier, bigger world (the browser
+    tests' demo) made a query of a small one take minutes."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 @functools.cache

@@ -31,7 +31,7 @@ from shegong.accounts.services import api_token_create
 from shegong.config.api import api
 from shegong.core.roles import Role
 from tests.casework.matrix import build_casework
-from tests.conftest import ROLE_DIVISIONS, make_user
+from tests.conftest import ROLE_DIVISIONS, analyze, make_user
 from tests.test_scope_matrix import _network, _organisation
 
 pytestmark = pytest.mark.django_db
@@ -131,6 +131,7 @@ def fuzz_world(django_db_setup, django_db_blocker, fuzz_media):
             own, _raw = api_token_create(user=user, name="own", two_factor=True)
             users[role] = (user, own.pk)
         build_casework(net, users)
+        analyze()
         yield {role: user for role, (user, _own) in users.items()}
         transaction.set_rollback(True)
 

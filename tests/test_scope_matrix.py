@@ -37,7 +37,7 @@ from shegong.workforce.services import (
     university_create,
 )
 from tests.casework.matrix import CASEWORK_ENDPOINTS, build_casework
-from tests.conftest import ROLE_DIVISIONS, make_user
+from tests.conftest import ROLE_DIVISIONS, analyze, make_user
 from tests.matrix_endpoint import Ctx, Endpoint
 
 pytestmark = pytest.mark.django_db
@@ -1265,6 +1265,7 @@ def matrix_world(django_db_setup, django_db_blocker, matrix_media):
             own, _ = api_token_create(user=user, name="own-token", two_factor=True)
             users[role] = (user, own.pk)
         build_casework(net, users)
+        analyze()
         yield {
             "net": net,
             "outsider": outsider,

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.test import override_settings
 
-from tests.conftest import load_divisions
+from tests.conftest import analyze, load_divisions
 
 DEMO_ROLES = ("city", "county", "station", "room", "analyst", "security", "auditor", "agency")
 
@@ -57,15 +57,6 @@ def flush_database() -> None:
         with connection.cursor() as cursor:
             for _name, sql in triggers:
                 cursor.execute(sql)
-
-
-def analyze() -> None:
-    """Bring PostgreSQL's planner statistics up to date with what the tables hold now."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
 
 
 class SerialServer(ThreadedWSGIServer):

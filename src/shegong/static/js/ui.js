@@ -27,3 +27,11 @@
     if (form.requestSubmit) form.requestSubmit(submitter || undefined); else form.submit();
   });
 })();
+
+// Breakdowns that start folded on a phone (details[data-phone-fold]): the list comes first.
+(function () {
+  if (!window.matchMedia || !window.matchMedia("(max-width: 575.98px)").matches) return;
+  document.querySelectorAll("details[data-phone-fold]").forEach(function (fold) {
+    fold.removeAttribute("open");
+  });
+})();
