@@ -373,16 +373,21 @@ def one_percent(amount: Decimal) -> Decimal:
 
 def _one_percent_sql() -> str:
     """Allocated from 1 % sources' own accounts into each county's accounts, less refunds
-    back to them (reversals counted against what they reverse)."""
+    back to them (reversals counted against what they reverse).
+
+    The year's movements are a MATERIALIZED step: folded into the joins, their CASE
+    expressions hid the account joins from PostgreSQL's planner, which crossed every
+    division with every movement (2.4 s for the city; 17 ms as it is)."""
     return f"""
-    SELECT substr(CASE WHEN ek = 'allocation' THEN td.code ELSE fd.code END, 1, 6),
-           SUM(CASE WHEN ek = 'allocation' THEN total ELSE -total END)
-    FROM (
+    WITH mv AS MATERIALIZED (
         SELECT {_EKIND} AS ek, {_ORIG_FROM} AS f, {_ORIG_TO} AS t, {_signed()} AS total
         FROM funding_movement m
         WHERE m.occurred_on >= %s AND m.occurred_on < %s
           AND m.kind IN ('allocation', 'refund', 'reversal')
-    ) mv
+    )
+    SELECT substr(CASE WHEN ek = 'allocation' THEN td.code ELSE fd.code END, 1, 6),
+           SUM(CASE WHEN ek = 'allocation' THEN total ELSE -total END)
+    FROM mv
     JOIN funding_account fa ON fa.id = mv.f
     JOIN funding_account ta ON ta.id = mv.t
     JOIN geo_division fd ON fd.id = fa.division_id
