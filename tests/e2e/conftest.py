@@ -34,6 +34,22 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, answering one request at a time (``SerialServer``): on
+    SQLite its threads share the test database's one in-memory connection, and a page whose
+    panels load side by side (the workforce overview) locked it."""
+    from pytest_django.live_server_helper import LiveServer
+
+    from tests.e2e.world import SerialServer
+
+    server = LiveServer("localhost", start=False)
+    server.thread.server_class = SerialServer
+    server.start()
+    request.addfinalizer(server.stop)
+    return server
+
+
 @pytest.fixture
 def page(browser, live_server, transactional_db):
     load_divisions()  # a transactional test starts from whatever the last flush left
