@@ -138,6 +138,18 @@ def _worker_link(row) -> str:
     return reverse("workforce:worker", args=[row.worker_id]) if row.worker_linkable else ""
 
 
+# The person honoured or dispatched, linked to their page where the user may open it.
+WORKER_NAME = Col(
+    "name",
+    _("Name"),
+    "worker.name",
+    sort="pinyin:worker__name",
+    link=_worker_link,
+    title=True,
+    kind="code",
+)
+
+
 # --- honours ------------------------------------------------------------------------------
 
 
@@ -167,15 +179,7 @@ class AwardFilter(FilterSet):
 
 AWARD_TABLE = Table(
     columns=(
-        Col(
-            "name",
-            _("Name"),
-            "worker.name",
-            sort="pinyin:worker__name",
-            link=_worker_link,
-            title=True,
-            kind="code",
-        ),
+        WORKER_NAME,
         Col("award", _("Award"), "scheme.name", sort="pinyin:scheme__name", wrap=True),
         Col("level", _("Level"), lambda a: a.scheme.get_level_display(), sort="scheme__level"),
         Col("year", _("Year"), "year", sort=("year", "scheme__name", "worker__name")),
@@ -273,15 +277,7 @@ def dispatch_list_page(*, can_end: bool) -> ListPage:
     """The dispatches sent from or to the user's area; those who may end a dispatch see the
     "End" button on each one still open."""
     columns = [
-        Col(
-            "name",
-            _("Name"),
-            "worker.name",
-            sort="pinyin:worker__name",
-            link=_worker_link,
-            title=True,
-            kind="code",
-        ),
+        WORKER_NAME,
         Col("home", _("Home facility"), "home_facility.name", wrap=True),
         Col("host_code", _("Division code"), "host_division.code", kind="code"),
         Col("host", _("Sent to"), "host_division.name", sort="host_division__code"),
